@@ -1,0 +1,61 @@
+# kgmac: thin wrapper over CMake. See README.md.
+#
+#   make test        install missing packages, configure, build, lint, run ctest
+#   make demo        run the demo
+#   make lint        verilator --lint-only -Wall on every RTL module
+#   make soak        long random sweeps (not part of make test)
+#   make bench-array / bench-aes   benchmarks (figures go to docs/results.md)
+#   make synth       yosys/iCE40 area figures
+#
+# Options (pass on the command line, e.g. `make test BUILD_TYPE=Debug`):
+BUILD       ?= build
+BUILD_TYPE  ?= Release
+ROWS        ?= 8
+COLS        ?= 8
+TRACE       ?= OFF
+JOBS        ?= $(shell nproc)
+CMAKE_ARGS  ?=
+
+CMAKE_FLAGS = -G Ninja -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) -DKG_ROWS=$(ROWS) -DKG_COLS=$(COLS) \
+              -DKG_TRACE=$(TRACE) $(CMAKE_ARGS)
+
+.PHONY: all deps configure build test lint synth-check demo soak bench-array bench-aes synth clean
+
+all: build
+
+deps:
+	@scripts/deps.sh
+
+configure: deps
+	cmake -S . -B $(BUILD) $(CMAKE_FLAGS)
+
+build: configure
+	cmake --build $(BUILD) -j $(JOBS)
+
+lint: deps
+	scripts/lint.sh
+
+synth-check: deps
+	scripts/synth_check.sh
+
+test: build lint
+	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+
+demo: build
+	$(BUILD)/sim/bench/array/kg_demo_gemm
+
+soak: build
+	KG_SOAK=1 $(BUILD)/tests/array/kg_test_array_soak
+
+bench-array: build
+	$(BUILD)/sim/bench/array/kg_bench_array
+
+bench-aes: build
+	$(BUILD)/sim/bench/aes/kg_bench_aes
+
+synth: deps
+	scripts/synth_array.sh
+	scripts/synth_aes.sh
+
+clean:
+	rm -rf $(BUILD)

@@ -1,0 +1,21 @@
+# The one place the array geometries are defined.
+#
+# KG_ROWS x KG_COLS is the configuration that the demo, the CLI and the
+# benchmarks use by default. KG_TEST_CONFIGS lists every geometry the test
+# suite builds a Verilated model for; KG_BENCH_CONFIGS those the benchmarks
+# build. Each entry is "<rows>x<cols>".
+set(KG_ROWS 8 CACHE STRING "Systolic array rows (R) of the default configuration")
+set(KG_COLS 8 CACHE STRING "Systolic array columns (C) of the default configuration")
+set(KG_TEST_CONFIGS "4x4;8x8;4x8" CACHE STRING "Array geometries the tests build and run")
+set(KG_BENCH_CONFIGS "8x8;16x16" CACHE STRING "Array geometries the benchmarks build")
+# Rows of the accumulator buffer: the largest M a single pass can hold.
+set(KG_ACC_DEPTH 256 CACHE STRING "Accumulator buffer depth (rows of C int32)")
+
+# kg_parse_config(<"RxC"> <out-rows> <out-cols>)
+function(kg_parse_config cfg out_r out_c)
+  if(NOT cfg MATCHES "^([0-9]+)x([0-9]+)$")
+    message(FATAL_ERROR "kgmac: array configuration '${cfg}' is not of the form <rows>x<cols>")
+  endif()
+  set(${out_r} ${CMAKE_MATCH_1} PARENT_SCOPE)
+  set(${out_c} ${CMAKE_MATCH_2} PARENT_SCOPE)
+endfunction()
