@@ -69,7 +69,7 @@ class CoreSim final : public Core {
     top_->r_ready = 0;
     for (unsigned i = 0; i < cycles; i++) clock();
     top_->reset_n = 1;
-    top_->eval();
+    eval_low();
   }
   void set_key(const uint8_t* key_bits) override {
     put_bits(top_->key_s, key_bits, (rows_ * cols_ + 7) / 8);
@@ -83,7 +83,7 @@ class CoreSim final : public Core {
     top_->a_acc = in.a_acc;
     top_->a_emit = in.a_emit;
     top_->r_ready = in.r_ready;
-    top_->eval();
+    eval_low();
     CoreOutputs o;
     o.w_ready = top_->w_ready;
     o.a_ready = top_->a_ready;
@@ -96,7 +96,10 @@ class CoreSim final : public Core {
   void result(int32_t* out) const override {
     for (unsigned c = 0; c < cols_; c++) out[c] = get_word(top_->r_data, c);
   }
+  // Two evaluations per cycle: the rising edge here, and the falling edge
+  // together with the next drive() (or here, if drive() was not called).
   void clock() override {
+    if (low_pending_) eval_low();
     top_->clk = 1;
     top_->eval();
     ctx_->timeInc(1);
@@ -104,11 +107,7 @@ class CoreSim final : public Core {
     if (tfp_) tfp_->dump(ctx_->time());
 #endif
     top_->clk = 0;
-    top_->eval();
-    ctx_->timeInc(1);
-#if VM_TRACE
-    if (tfp_) tfp_->dump(ctx_->time());
-#endif
+    low_pending_ = true;
     cycles_++;
   }
   uint64_t cycles() const override { return cycles_; }
@@ -136,6 +135,17 @@ class CoreSim final : public Core {
   }
 
  private:
+  void eval_low() {
+    top_->eval();
+    if (low_pending_) {
+      ctx_->timeInc(1);
+#if VM_TRACE
+      if (tfp_) tfp_->dump(ctx_->time());
+#endif
+      low_pending_ = false;
+    }
+  }
+  bool low_pending_ = false;
   unsigned rows_, cols_, depth_;
   bool keygate_, in_pe_;
   uint64_t cycles_ = 0;
