@@ -44,8 +44,12 @@ test: build lint
 demo: build
 	$(BUILD)/sim/bench/array/kg_demo_gemm
 
+# 10^5 random array GEMMs in all: 20,000 per array test binary (5 geometries/variants).
+SOAK_SEED ?= 7
 soak: build
-	KG_SOAK=1 $(BUILD)/tests/array/kg_test_array_soak
+	@for t in $(BUILD)/tests/array/kg_test_array_*; do \
+	  KG_RANDOM_CASES=20000 KG_SEED=$(SOAK_SEED) $$t --gtest_filter='*RandomGemm*' || exit 1; \
+	done
 
 bench-array: build
 	$(BUILD)/sim/bench/array/kg_bench_array

@@ -12,9 +12,10 @@
 // in_last ends a pass: the row index returns to 0.
 //
 // The buffer is a synchronous-read memory (one read and one write port),
-// with a two-stage read-add-write pipeline. A row is read again at least
-// two beats after it was written, which kg_array guarantees (a new weight
-// tile needs ROWS+COLS cycles to sweep the array).
+// with a two-stage read-add-write pipeline. When a beat reads the row that
+// the beat ahead of it writes in the same cycle (a pass of one row over
+// consecutive K tiles), the sum is forwarded instead of the stale memory
+// word.
 //
 // err_ovf is set (sticky until reset) when a pass has more than DEPTH
 // rows; those rows are dropped from accumulation.
@@ -78,6 +79,8 @@ module kg_accbuf #(
   wire b_adv    = ~b_valid_reg | ~b_emit_reg | o_free;
   wire in_ok    = (row_reg < DEPTH_W);
   wire [AW-1 : 0] row_addr = row_reg[AW-1 : 0];
+  wire b_write  = b_valid_reg & b_adv & ~b_emit_reg & b_ok_reg;
+  wire fwd_hit  = b_write & (b_row_reg == row_addr);
 
   assign in_ready  = b_adv;
   assign out_valid = o_valid_reg;
@@ -106,8 +109,8 @@ module kg_accbuf #(
   //----------------------------------------------------------------
   always @(posedge clk) begin : mem_ports
     if (in_fire && in_ok)
-      rd_reg <= mem[row_addr];
-    if (b_valid_reg && b_adv && !b_emit_reg && b_ok_reg)
+      rd_reg <= fwd_hit ? sum : mem[row_addr];
+    if (b_write)
       mem[b_row_reg] <= sum;
   end
 

@@ -70,7 +70,10 @@ module kg_array #(
   //----------------------------------------------------------------
   localparam TAG_W   = USER_W + 2;           // {user, last, valid}
   localparam LAT     = ROWS + COLS;          // accept edge -> output edge
-  localparam HOLD    = ROWS + COLS;          // adv cycles a swap needs to sweep the array
+  // After a swap token enters, shadow row r may be rewritten once the token
+  // has passed PE(r, COLS-1), r + COLS advances later. Rows load in order,
+  // one per advance, so waiting COLS advances before row 0 is enough.
+  localparam HOLD    = COLS;
   localparam ROW_W   = (ROWS > 1) ? $clog2(ROWS) : 1;
   localparam HOLD_W  = $clog2(HOLD + 1);
 
@@ -115,7 +118,7 @@ module kg_array #(
   // Handshakes.
   //----------------------------------------------------------------
   assign adv     = r_ready | ~tag_reg[LAT][0];
-  assign w_ready = ~shd_full_reg & (hold_reg == {HOLD_W{1'b0}});
+  assign w_ready = ~shd_full_reg & (hold_reg == {HOLD_W{1'b0}}) & adv;
   assign w_fire  = w_valid & w_ready;
   assign a_ready = adv & act_ok_reg;
   assign a_fire  = a_valid & a_ready;

@@ -3,8 +3,9 @@
 //
 // Environment:
 //   KG_RANDOM_CASES   random GEMM cases in ArrayRtl.RandomGemmVsReference
-//                     (default 700 per geometry; `make soak` raises it)
+//                     (default 2000 per geometry; `make soak` raises it)
 //   KG_SEED           base seed (default 1)
+//   KG_CASE           run only this case index (to reproduce a failure)
 #include <gtest/gtest.h>
 
 #include <cstdlib>
@@ -116,11 +117,13 @@ TEST_F(ArrayRtl, PeCorners) {
 }
 
 TEST_F(ArrayRtl, RandomGemmVsReference) {
-  const uint64_t cases = env_u64("KG_RANDOM_CASES", 700);
+  const uint64_t cases = env_u64("KG_RANDOM_CASES", 2000);
   const uint64_t base = env_u64("KG_SEED", 1);
   const uint32_t R = g.rows, C = g.cols;
   uint64_t failures = 0;
+  const uint64_t only = env_u64("KG_CASE", ~0ull);
   for (uint64_t i = 0; i < cases && failures < 5; i++) {
+    if (only != ~0ull && i != only) continue;
     const uint64_t seed = base * 1000003u + i;
     std::mt19937_64 rng(seed);
     uint32_t M = 1 + rng() % 24, K = 1 + rng() % (3 * R + 2), N = 1 + rng() % (3 * C + 2);
@@ -228,7 +231,7 @@ TEST_F(ArrayRtl, TileLatencyIsMPlusRPlusCPlusConstant) {
 // every cycle; T tiles of M rows finish T*M + R + C + const cycles later.
 TEST_F(ArrayRtl, BackToBackTilesHaveNoBubble) {
   std::mt19937_64 rng(81);
-  const uint32_t M = 2 * g.rows + g.cols + 8;   // long enough to hide a weight load
+  const uint32_t M = g.rows + g.cols + 1;   // the shortest tile that hides a weight load
   for (uint32_t KT : {2u, 5u}) {
     for (uint32_t NT : {1u, 3u}) {
       Gemm t = make_gemm(rng, M, KT * g.rows, NT * g.cols, g);
@@ -240,6 +243,29 @@ TEST_F(ArrayRtl, BackToBackTilesHaveNoBubble) {
           << "KT=" << KT << " NT=" << NT;
     }
   }
+}
+
+// A pass of one row over many K tiles, with activations arriving slowly
+// so that consecutive tiles' beats enter back to back: the accumulator
+// must forward the row it is writing (regression for a read-after-write
+// hazard found by `make soak`).
+TEST_F(ArrayRtl, SingleRowPassesAccumulateAcrossBackToBackTiles) {
+  std::mt19937_64 rng(83);
+  for (uint64_t seed = 0; seed < 40; seed++) {
+    Gemm t = make_gemm(rng, 1, 5 * g.rows, 2 * g.cols, g);
+    kg::Stalls st{1.0, 0.1, 0.5, seed};
+    EXPECT_EQ(ref(t, t.key.data()), run(t, t.key.data(), st)) << "seed " << seed;
+  }
+}
+
+// One row fewer than R + C + 1 per tile leaves a bubble at each tile change.
+TEST_F(ArrayRtl, ShortTilesCostTheWeightLoad) {
+  std::mt19937_64 rng(84);
+  const uint32_t M = g.rows + g.cols;   // one row short of hiding the load
+  Gemm t = make_gemm(rng, M, 3 * g.rows, g.cols, g);
+  kg::GemmStats s;
+  EXPECT_EQ(ref(t, t.key.data()), run(t, t.key.data(), kg::Stalls{}, &s));
+  EXPECT_EQ(3 * M + 2 + g.rows + g.cols + kTileConst, s.last_r_cycle - s.first_a_cycle + 1);
 }
 
 // Key gating costs no cycles: an all-zero key and a random key take the
