@@ -1,0 +1,400 @@
+//======================================================================
+// kg_layer_ctrl.v
+// ---------------
+// The layer engine's sequencer. On `start` it fetches the 64-byte layer
+// descriptor at desc_addr, decodes and validates it (every illegal value
+// ends the layer with a descriptor error, never a hang), applies the
+// wrong-key policy, sizes the passes, loads the per-channel parameters and
+// then runs the loaders, the feeder, the weight path and the output path
+// until the last output row has been written and acknowledged.
+//
+// A bus error (SLVERR/DECERR on any DMA transfer) or SOFT_RESET aborts:
+// new DMA requests stop (flush), outstanding ones drain, then the whole
+// datapath is reset for two cycles (dp_reset) and the layer ends with
+// ERR_BUS or ERR_ABORTED.
+//
+// Passes: a pass holds mp = min(ACC_DEPTH, HALF_WORDS / KT, M) rows; the
+// layer takes ceil(M / mp) passes. Both divisions use one sequential
+// divider (about 70 cycles per layer).
+//======================================================================
+`default_nettype none
+`include "kg_regs.vh"
+
+module kg_layer_ctrl #(
+  parameter ROWS        = 4,
+  parameter COLS        = 4,
+  parameter ACC_DEPTH   = 256,
+  parameter HALF_WORDS  = 2048,
+  parameter PARAM_DEPTH = 1024
+) (
+  input  wire          clk,
+  input  wire          reset_n,
+
+  input  wire          start,
+  input  wire          soft_reset,
+  input  wire [31 : 0] desc_addr,
+  output wire          done,
+  output wire [7 : 0]  done_err,
+  output wire          busy,
+
+  input  wire          aes_valid,
+  input  wire          sign_valid,
+  input  wire          kcv_ok,
+  input  wire [1 : 0]  policy_mode,
+  input  wire          locked_out,
+
+  output wire          rd_req_valid,
+  input  wire          rd_req_ready,
+  output wire [31 : 0] rd_req_addr,
+  output wire [8 : 0]  rd_req_beats,
+  input  wire          rsp_valid,
+  output wire          rsp_ready,
+  input  wire [127 : 0] rsp_data,
+
+  input  wire          bus_err,
+  input  wire          rd_idle,
+  input  wire          wr_idle,
+  output wire          flush,
+  output wire          dp_reset,
+
+  output wire          p_start,
+  input  wire          p_done,
+  input  wire          p_bad,
+
+  output wire          go,
+  input  wire          engines_busy,
+
+  // decoded layer
+  output reg           conv,
+  output reg           relu,
+  output reg  [1 : 0]  crypt,
+  output reg           sign,
+  output reg  [31 : 0] m_total,
+  output reg  [31 : 0] k_total,
+  output reg  [31 : 0] n_total,
+  output reg  [15 : 0] kt,
+  output reg  [15 : 0] nt,
+  output reg  [15 : 0] mp,
+  output reg  [31 : 0] passes,
+  output reg  [31 : 0] tiles,
+  output reg  [31 : 0] in_addr,
+  output reg  [31 : 0] in_stride,
+  output reg  [31 : 0] out_addr,
+  output reg  [31 : 0] out_stride,
+  output reg  [31 : 0] w_addr,
+  output reg  [31 : 0] w_pos,
+  output reg  [31 : 0] p_addr,
+  output reg  [15 : 0] h,
+  output reg  [15 : 0] w,
+  output reg  [15 : 0] ic,
+  output reg  [3 : 0]  kh,
+  output reg  [3 : 0]  kw,
+  output reg  [1 : 0]  stride,
+  output reg  [2 : 0]  pad,
+  output reg  [15 : 0] ow
+);
+
+  localparam RB = $clog2(ROWS);
+  localparam CB = $clog2(COLS);
+  localparam TILE_BYTES = ((ROWS * COLS + 15) / 16) * 16;
+
+  localparam S_IDLE   = 4'd0;
+  localparam S_FETCH  = 4'd1;
+  localparam S_WAIT   = 4'd2;
+  localparam S_DECODE = 4'd3;
+  localparam S_CHECK  = 4'd4;
+  localparam S_DIV1   = 4'd5;
+  localparam S_DIV2   = 4'd6;
+  localparam S_PARAMS = 4'd7;
+  localparam S_RUN    = 4'd8;
+  localparam S_DRAIN  = 4'd9;
+  localparam S_ABORT  = 4'd10;
+  localparam S_DPRST  = 4'd11;
+  localparam S_DONE   = 4'd12;
+
+  reg [3 : 0]   state_reg;
+  reg [31 : 0]  dw [0 : 15];           // descriptor words
+  reg [1 : 0]   beat_reg;
+  reg [7 : 0]   err_reg;
+  reg [1 : 0]   cnt_reg;
+  reg           done_reg;
+  reg           div_start_reg;
+  reg [31 : 0]  div_a_reg;
+  reg [15 : 0]  div_b_reg;
+  wire          div_done;
+  wire [31 : 0] div_q;
+
+  kg_divu div (.clk(clk), .reset_n(reset_n), .start(div_start_reg),
+               .dividend(div_a_reg), .divisor(div_b_reg), .done(div_done), .quotient(div_q));
+
+  //----------------------------------------------------------------
+  // Decode (combinational over the fetched words).
+  //----------------------------------------------------------------
+  wire [31 : 0] w0 = dw[0], w1 = dw[1], w2 = dw[2], w3 = dw[3];
+  wire [7 : 0]  d_op    = w0[7:0];
+  wire          d_conv  = (d_op == `KG_OP_CONV);
+  wire [15 : 0] d_h     = w1[15:0];
+  wire [15 : 0] d_w     = w1[31:16];
+  wire [15 : 0] d_ic    = w2[15:0];
+  wire [15 : 0] d_oc    = w2[31:16];
+  wire [3 : 0]  d_kh    = w3[3:0];
+  wire [3 : 0]  d_kw    = w3[7:4];
+  wire [1 : 0]  d_s     = w3[9:8];
+  wire [2 : 0]  d_pad   = w3[14:12];
+  wire [17 : 0] d_hp    = {2'b0, d_h} + {14'h0, d_pad, 1'b0};
+  wire [17 : 0] d_wp    = {2'b0, d_w} + {14'h0, d_pad, 1'b0};
+  wire [17 : 0] d_oh    = ((d_hp - {14'h0, d_kh}) >> (d_s == 2'd2 ? 1 : 0)) + 18'd1;
+  wire [17 : 0] d_ow    = ((d_wp - {14'h0, d_kw}) >> (d_s == 2'd2 ? 1 : 0)) + 18'd1;
+  wire [63 : 0] d_m     = d_conv ? {46'h0, d_oh} * {46'h0, d_ow} : {32'h0, w1};
+  wire [63 : 0] d_k     = d_conv ? {60'h0, d_kh} * {60'h0, d_kw} * {48'h0, d_ic} : {32'h0, w2};
+  wire [63 : 0] d_n     = d_conv ? {48'h0, d_oc} : {32'h0, w3};
+  wire [63 : 0] d_kt    = (d_k + ROWS - 1) >> RB;
+  wire [63 : 0] d_nt    = (d_n + COLS - 1) >> CB;
+  wire [63 : 0] d_run   = d_conv ? {48'h0, d_ic} : d_k;     // bytes of one input run
+  wire [63 : 0] d_inrows = d_conv ? {48'h0, d_h} * {48'h0, d_w} : d_m;
+
+  wire [63 : 0] in_end  = {32'h0, dw[4]} + (d_inrows - 64'd1) * {32'h0, dw[5]} + d_run;
+  wire [63 : 0] out_end = {32'h0, dw[6]} + (d_m - 64'd1) * {32'h0, dw[7]} + d_n;
+  wire [63 : 0] w_bytes = d_kt * d_nt * TILE_BYTES;
+  wire [63 : 0] w_end   = {32'h0, dw[8]} + w_bytes;
+  wire [63 : 0] pos_end = {32'h0, dw[9]} + w_bytes;
+  wire [63 : 0] p_end   = {32'h0, dw[10]} + d_n * 64'd16;
+  wire [63 : 0] LIM     = 64'h1_0000_0000;
+
+  wire bad_magic = (w0[31:16] != `KG_DESC_MAGIC);
+  wire bad_op    = (d_op != `KG_OP_FC) && (d_op != `KG_OP_CONV);
+  wire bad_crypt = (w0[10:9] == 2'd3);
+  wire reserved  = (w0[15:12] != 4'h0) || (dw[11] | dw[12] | dw[13] | dw[14] | dw[15]) != 32'h0 ||
+                   (d_conv && (w3[11:10] != 2'b0 || w3[31:15] != 17'h0));
+  wire zero_dim  = d_conv ? (d_h == 16'h0 || d_w == 16'h0 || d_ic == 16'h0 || d_oc == 16'h0 ||
+                             d_kh == 4'h0 || d_kw == 4'h0)
+                          : (w1 == 32'h0 || w2 == 32'h0 || w3 == 32'h0);
+  wire conv_bad  = d_conv && (d_kh > 4'd7 || d_kw > 4'd7 || d_s == 2'd0 || d_s == 2'd3 ||
+                              {1'b0, d_pad} >= d_kh || {1'b0, d_pad} >= d_kw ||
+                              d_hp < {14'h0, d_kh} || d_wp < {14'h0, d_kw});
+  wire too_big   = conv_bad || d_kt > HALF_WORDS || d_n > PARAM_DEPTH || d_m >= LIM ||
+                   d_k >= LIM || {32'h0, dw[5]} < d_run || {32'h0, dw[7]} < d_n ||
+                   d_nt > 64'hffff || in_end > LIM || out_end > LIM || w_end > LIM ||
+                   pos_end > LIM || p_end > LIM;
+  wire misaligned = (dw[4][3:0] | dw[5][3:0] | dw[6][3:0] | dw[7][3:0] | dw[8][3:0] |
+                     dw[9][3:0] | dw[10][3:0]) != 4'h0;
+  wire uses_aes  = (w0[10:9] != 2'd0);
+  wire uses_sign = w0[11];
+  wire uses_key  = uses_aes | uses_sign;
+
+  reg [7 : 0] verdict;
+  always @* begin : validate
+    verdict = `KG_ERR_OK;
+    if (bad_magic)                         verdict = `KG_ERR_BAD_MAGIC;
+    else if (bad_op)                       verdict = `KG_ERR_BAD_OP;
+    else if (bad_crypt)                    verdict = `KG_ERR_BAD_CRYPT;
+    else if (reserved)                     verdict = `KG_ERR_RESERVED;
+    else if (zero_dim)                     verdict = `KG_ERR_ZERO_DIM;
+    else if (too_big)                      verdict = `KG_ERR_TOO_BIG;
+    else if (misaligned)                   verdict = `KG_ERR_MISALIGNED;
+    else if (uses_key && locked_out)       verdict = `KG_ERR_LOCKED_OUT;
+    else if ((uses_aes && !aes_valid) || (uses_sign && !sign_valid))
+                                           verdict = `KG_ERR_NO_KEY;
+    else if (uses_aes && !kcv_ok && policy_mode != `KG_POLICY_RUN)
+                                           verdict = `KG_ERR_WRONG_KEY;
+  end
+
+  //----------------------------------------------------------------
+  // Outputs.
+  //----------------------------------------------------------------
+  assign rd_req_valid = (state_reg == S_FETCH);
+  assign rd_req_addr  = desc_addr;
+  assign rd_req_beats = 9'd4;
+  assign rsp_ready    = 1'b1;
+  assign busy         = (state_reg != S_IDLE);
+  assign done         = done_reg;
+  assign done_err     = err_reg;
+  assign flush        = (state_reg == S_ABORT);
+  assign dp_reset     = (state_reg == S_DPRST);
+  assign p_start      = (state_reg == S_DIV2) && div_done;
+  assign go           = (state_reg == S_PARAMS) && p_done && !p_bad;
+
+  //----------------------------------------------------------------
+  // State machine.
+  //----------------------------------------------------------------
+  integer i;
+  always @(posedge clk) begin : fsm
+    if (!reset_n) begin
+      state_reg     <= S_IDLE;
+      beat_reg      <= 2'd0;
+      err_reg       <= 8'h0;
+      cnt_reg       <= 2'd0;
+      done_reg      <= 1'b0;
+      div_start_reg <= 1'b0;
+      div_a_reg     <= 32'h0;
+      div_b_reg     <= 16'h0;
+      for (i = 0; i < 16; i = i + 1)
+        dw[i] <= 32'h0;
+      conv <= 1'b0; relu <= 1'b0; crypt <= 2'd0; sign <= 1'b0;
+      m_total <= 32'h0; k_total <= 32'h0; n_total <= 32'h0;
+      kt <= 16'h0; nt <= 16'h0; mp <= 16'h0; passes <= 32'h0; tiles <= 32'h0;
+      in_addr <= 32'h0; in_stride <= 32'h0; out_addr <= 32'h0; out_stride <= 32'h0;
+      w_addr <= 32'h0; w_pos <= 32'h0; p_addr <= 32'h0;
+      h <= 16'h0; w <= 16'h0; ic <= 16'h0; kh <= 4'h0; kw <= 4'h0;
+      stride <= 2'd0; pad <= 3'd0; ow <= 16'h0;
+    end else begin
+      done_reg      <= 1'b0;
+      div_start_reg <= 1'b0;
+
+      if (soft_reset && state_reg != S_ABORT && state_reg != S_DPRST) begin
+        err_reg   <= `KG_ERR_ABORTED;
+        state_reg <= S_ABORT;
+      end else if (bus_err && state_reg != S_IDLE && state_reg != S_ABORT &&
+                   state_reg != S_DPRST && state_reg != S_DONE) begin
+        err_reg   <= `KG_ERR_BUS;
+        state_reg <= S_ABORT;
+      end else begin
+        case (state_reg)
+          S_IDLE: begin
+            if (start) begin
+              for (i = 0; i < 16; i = i + 1)
+                dw[i] <= 32'h0;
+              if (desc_addr[3:0] != 4'h0) begin
+                err_reg   <= `KG_ERR_MISALIGNED;
+                state_reg <= S_DONE;
+              end else begin
+                beat_reg  <= 2'd0;
+                state_reg <= S_FETCH;
+              end
+            end
+          end
+
+          S_FETCH: begin
+            if (rd_req_ready)
+              state_reg <= S_WAIT;
+          end
+
+          S_WAIT: begin
+            if (rsp_valid) begin
+              dw[{beat_reg, 2'd0}]     <= rsp_data[31:0];
+              dw[{beat_reg, 2'd0} + 1] <= rsp_data[63:32];
+              dw[{beat_reg, 2'd0} + 2] <= rsp_data[95:64];
+              dw[{beat_reg, 2'd0} + 3] <= rsp_data[127:96];
+              beat_reg <= beat_reg + 2'd1;
+              if (beat_reg == 2'd3)
+                state_reg <= S_DECODE;
+            end
+          end
+
+          S_DECODE: begin
+            state_reg <= S_CHECK;
+          end
+
+          S_CHECK: begin
+            if (verdict != `KG_ERR_OK) begin
+              err_reg   <= verdict;
+              state_reg <= S_DONE;
+            end else begin
+              conv       <= d_conv;
+              relu       <= w0[8];
+              crypt      <= w0[10:9];
+              sign       <= w0[11];
+              m_total    <= d_m[31:0];
+              k_total    <= d_k[31:0];
+              n_total    <= d_n[31:0];
+              kt         <= d_kt[15:0];
+              nt         <= d_nt[15:0];
+              tiles      <= d_kt[31:0] * d_nt[31:0];
+              in_addr    <= dw[4];
+              in_stride  <= dw[5];
+              out_addr   <= dw[6];
+              out_stride <= dw[7];
+              w_addr     <= dw[8];
+              w_pos      <= dw[9];
+              p_addr     <= dw[10];
+              h          <= d_h;
+              w          <= d_w;
+              ic         <= d_ic;
+              kh         <= d_kh;
+              kw         <= d_kw;
+              stride     <= d_s;
+              pad        <= d_pad;
+              ow         <= d_ow[15:0];
+              div_a_reg     <= HALF_WORDS;
+              div_b_reg     <= d_kt[15:0];
+              div_start_reg <= 1'b1;
+              err_reg       <= `KG_ERR_OK;
+              state_reg     <= S_DIV1;
+            end
+          end
+
+          S_DIV1: begin
+            if (div_done) begin
+              // mp = min(ACC_DEPTH, HALF_WORDS / KT, M)
+              if (div_q < ACC_DEPTH && div_q < m_total) begin
+                mp        <= div_q[15:0];
+                div_a_reg <= m_total + div_q - 32'd1;
+                div_b_reg <= div_q[15:0];
+              end else if (m_total < ACC_DEPTH) begin
+                mp        <= m_total[15:0];
+                div_a_reg <= m_total + m_total - 32'd1;
+                div_b_reg <= m_total[15:0];
+              end else begin
+                mp        <= ACC_DEPTH;
+                div_a_reg <= m_total + ACC_DEPTH - 32'd1;
+                div_b_reg <= ACC_DEPTH;
+              end
+              div_start_reg <= 1'b1;
+              state_reg     <= S_DIV2;
+            end
+          end
+
+          S_DIV2: begin
+            if (div_done) begin
+              passes    <= div_q;
+              state_reg <= S_PARAMS;
+            end
+          end
+
+          S_PARAMS: begin
+            if (p_done) begin
+              if (p_bad) begin
+                err_reg   <= `KG_ERR_RESERVED;
+                state_reg <= S_DONE;
+              end else begin
+                state_reg <= S_RUN;
+              end
+            end
+          end
+
+          S_RUN: begin
+            // engines start this cycle (go was high leaving S_PARAMS)
+            state_reg <= S_DRAIN;
+          end
+
+          S_DRAIN: begin
+            if (!engines_busy && wr_idle && rd_idle)
+              state_reg <= S_DONE;
+          end
+
+          S_ABORT: begin
+            if (rd_idle && wr_idle) begin
+              cnt_reg   <= 2'd0;
+              state_reg <= S_DPRST;
+            end
+          end
+
+          S_DPRST: begin
+            cnt_reg <= cnt_reg + 2'd1;
+            if (cnt_reg == 2'd1)
+              state_reg <= S_DONE;
+          end
+
+          S_DONE: begin
+            done_reg  <= 1'b1;
+            state_reg <= S_IDLE;
+          end
+
+          default: state_reg <= S_IDLE;
+        endcase
+      end
+    end
+  end
+
+endmodule // kg_layer_ctrl
+`default_nettype wire
