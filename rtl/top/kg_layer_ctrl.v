@@ -97,6 +97,8 @@ module kg_layer_ctrl #(
   localparam RB = $clog2(ROWS);
   localparam CB = $clog2(COLS);
   localparam TILE_BYTES = ((ROWS * COLS + 15) / 16) * 16;
+  localparam [63:0] R64 = {32'h0, ROWS[31:0]};
+  localparam [63:0] C64 = {32'h0, COLS[31:0]};
 
   localparam S_IDLE   = 4'd0;
   localparam S_FETCH  = 4'd1;
@@ -148,8 +150,8 @@ module kg_layer_ctrl #(
   wire [63 : 0] d_m     = d_conv ? {46'h0, d_oh} * {46'h0, d_ow} : {32'h0, w1};
   wire [63 : 0] d_k     = d_conv ? {60'h0, d_kh} * {60'h0, d_kw} * {48'h0, d_ic} : {32'h0, w2};
   wire [63 : 0] d_n     = d_conv ? {48'h0, d_oc} : {32'h0, w3};
-  wire [63 : 0] d_kt    = (d_k + ROWS - 1) >> RB;
-  wire [63 : 0] d_nt    = (d_n + COLS - 1) >> CB;
+  wire [63 : 0] d_kt    = (d_k + R64 - 64'd1) >> RB;
+  wire [63 : 0] d_nt    = (d_n + C64 - 64'd1) >> CB;
   wire [63 : 0] d_run   = d_conv ? {48'h0, d_ic} : d_k;     // bytes of one input run
   wire [63 : 0] d_inrows = d_conv ? {48'h0, d_h} * {48'h0, d_w} : d_m;
 

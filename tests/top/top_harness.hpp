@@ -1,0 +1,69 @@
+// top_harness.hpp: drive kg_top through libkgsim like a driver would, and
+// build random layers with their bit-exact expected outputs.
+#ifndef KG_TOP_HARNESS_HPP
+#define KG_TOP_HARNESS_HPP
+
+#include <cstdint>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "kg_aes.h"
+#include "kgmac/kg_regs.h"
+#include "kgmac/layer_pack.h"
+#include "kgsim.h"
+
+namespace kgt {
+
+struct Keys {
+  std::vector<uint8_t> aes;      // 16, 24 or 32 bytes
+  std::vector<uint8_t> sign;     // ceil(R*C/8) bytes
+  uint8_t nonce[12];
+};
+
+// A layer with everything in host memory, and where it goes on the device.
+struct Layer {
+  kg_layer_desc d{};
+  std::vector<int8_t> in;         // input tensor as placed in DRAM (with stride padding)
+  std::vector<int8_t> w;          // K x N unlocked weights
+  std::vector<int32_t> bias, mult;
+  std::vector<uint8_t> shift;
+  std::vector<int8_t> expect;     // M x N expected output (dense)
+  uint32_t M = 0, K = 0, N = 0;
+  uint32_t desc_addr = 0;
+};
+
+class Device {
+ public:
+  explicit Device(const kgsim_config* cfg = nullptr);
+  ~Device();
+  kgsim* sim() { return s_; }
+  kg_geom geom() const;
+
+  uint32_t rd(uint32_t off);
+  void wr(uint32_t off, uint32_t v);
+  // Load keys, run the KCV check. Returns IRQ_STATUS after the check.
+  uint32_t provision(const Keys& k, bool check = true);
+  // Place a layer's images in DRAM (weights encrypted per d.crypt with k).
+  void place(const Layer& L, const Keys& k);
+  // Start the layer and wait for the interrupt; returns IRQ_STATUS (then
+  // cleared). *err gets STATUS.ERR, *cycles the cycles waited.
+  uint32_t run(const Layer& L, uint64_t max_cycles, uint32_t* err, uint64_t* cycles);
+  // Output rows (dense M x N) and whether the stride padding was untouched.
+  std::vector<int8_t> output(const Layer& L, bool* padding_ok);
+
+ private:
+  kgsim* s_ = nullptr;
+};
+
+// Random layer for geometry g. Addresses are laid out from base upward.
+Layer random_layer(std::mt19937_64& rng, kg_geom g, bool conv, uint32_t crypt, bool sign,
+                   const Keys& k, uint32_t base = 0x10000);
+Keys random_keys(std::mt19937_64& rng, kg_geom g, unsigned aes_bytes);
+std::string describe(const Layer& L);
+// Expected output for weights W (unlocked): requant(A x W).
+void compute_expect(Layer& L);
+
+}  // namespace kgt
+
+#endif
