@@ -58,7 +58,7 @@ std::string AxiDram::validate(const kgsim_dram_config& c) {
     return fmt("dram max_reads %llu / max_writes %llu must be in 1..%llu", c.max_reads,
                c.max_writes, kMaxOutstanding);
   if (!prob_ok(c.p_stall_ar) || !prob_ok(c.p_stall_aw) || !prob_ok(c.p_stall_w) ||
-      !prob_ok(c.p_gap_r) || !prob_ok(c.p_gap_b))
+      !prob_ok(c.p_gap_r) || !prob_ok(c.p_gap_b) || !prob_ok(c.p_reorder))
     return "dram stall probabilities must be in [0, 1)";
   return validate(c.fault);
 }
@@ -82,6 +82,7 @@ void AxiDram::reset() {
   writes_.clear();
   wfifo_.clear();
   w_head_ = 0;
+  r_cur_ = b_cur_ = npos;
   credit_r_ = credit_w_ = kBeatFx;
   out_ = AxiSlaveSignals();
   out_.arready = true;
@@ -89,13 +90,32 @@ void AxiDram::reset() {
   out_.wready = true;
 }
 
-bool AxiDram::roll(double p) {
+uint64_t AxiDram::next_rand() {
   // xorshift64*: cheap, seeded, identical on every platform.
   rng_ ^= rng_ >> 12;
   rng_ ^= rng_ << 25;
   rng_ ^= rng_ >> 27;
-  uint64_t r = (rng_ * 0x2545F4914F6CDD1Dull) >> 11;  // 53 bits
+  return rng_ * 0x2545F4914F6CDD1Dull;
+}
+
+bool AxiDram::roll(double p) {
+  const uint64_t r = next_rand() >> 11;  // 53 bits
   return p > 0.0 && static_cast<double>(r) * (1.0 / 9007199254740992.0) < p;
+}
+
+template <class Q, class Ready>
+size_t AxiDram::pick(const Q& q, size_t limit, Ready ready) {
+  if (limit == 0) return npos;
+  if (!roll(cfg_.p_reorder)) return ready(q[0]) ? 0 : npos;
+  size_t cand[kMaxOutstanding];
+  size_t n = 0;
+  for (size_t i = 0; i < limit; i++) {
+    if (!ready(q[i])) continue;
+    bool oldest = true;
+    for (size_t j = 0; j < i && oldest; j++) oldest = q[j].id != q[i].id;
+    if (oldest) cand[n++] = i;
+  }
+  return n == 0 ? npos : cand[next_rand() % n];
 }
 
 bool AxiDram::in_range(uint64_t addr, uint64_t n) const {
@@ -229,13 +249,17 @@ void AxiDram::tick(const AxiMasterSignals& m) {
   const bool b_fire = cur.bvalid && m.bready;
 
   if (r_fire) {
-    ReadTxn& t = reads_.front();
+    ReadTxn& t = reads_[r_cur_];
     stats_.read_beats++;
     if (t.resp == KGSIM_RESP_OKAY) stats_.bytes_read += kBeatBytes;
-    if (++t.sent == t.beats) reads_.pop_front();
+    if (++t.sent == t.beats) {
+      reads_.erase(reads_.begin() + static_cast<std::ptrdiff_t>(r_cur_));
+      r_cur_ = npos;
+    }
   }
   if (b_fire) {
-    writes_.pop_front();
+    writes_.erase(writes_.begin() + static_cast<std::ptrdiff_t>(b_cur_));
+    b_cur_ = npos;
     w_head_--;
   }
   if (ar_fire) {
@@ -292,8 +316,10 @@ void AxiDram::tick(const AxiMasterSignals& m) {
 
   if (!(cur.rvalid && !r_fire)) {  // else hold the presented beat
     out_.rvalid = false;
-    if (!reads_.empty() && now_ >= reads_.front().ready_at && credit_r_ >= kBeatFx && !gap_r) {
-      const ReadTxn& t = reads_.front();
+    if (r_cur_ == npos && credit_r_ >= kBeatFx && !gap_r)
+      r_cur_ = pick(reads_, reads_.size(), [this](const ReadTxn& t) { return now_ >= t.ready_at; });
+    if (r_cur_ != npos && credit_r_ >= kBeatFx && !gap_r) {
+      const ReadTxn& t = reads_[r_cur_];
       credit_r_ -= kBeatFx;
       out_.rvalid = true;
       out_.rid = t.id;
@@ -308,10 +334,12 @@ void AxiDram::tick(const AxiMasterSignals& m) {
   }
   if (!(cur.bvalid && !b_fire)) {
     out_.bvalid = false;
-    if (!writes_.empty() && writes_.front().data_done && now_ >= writes_.front().b_at && !gap_b) {
+    if (!gap_b)
+      b_cur_ = pick(writes_, w_head_, [this](const WriteTxn& t) { return now_ >= t.b_at; });
+    if (b_cur_ != npos) {
       out_.bvalid = true;
-      out_.bid = writes_.front().id;
-      out_.bresp = writes_.front().resp;
+      out_.bid = writes_[b_cur_].id;
+      out_.bresp = writes_[b_cur_].resp;
     }
   }
 }

@@ -108,6 +108,11 @@ class AxiDram {
   void match_wbeats();
   void commit(const WriteTxn& t);
   bool roll(double p);
+  uint64_t next_rand();
+  // Index of the entry of q[0, limit) to serve next (npos if none is ready).
+  template <class Q, class Ready>
+  size_t pick(const Q& q, size_t limit, Ready ready);
+  static constexpr size_t npos = static_cast<size_t>(-1);
   uint8_t* at(uint64_t addr) const { return mem_.get() + (addr - cfg_.base); }
 
   kgsim_dram_config cfg_;
@@ -124,6 +129,8 @@ class AxiDram {
   std::deque<WriteTxn> writes_; // accepted AWs until their B handshake
   std::deque<WBeat> wfifo_;     // W beats that arrived before their AW
   size_t w_head_ = 0;           // first entry of writes_ still awaiting data
+  size_t r_cur_ = npos;         // entry of reads_ whose beats are going out
+  size_t b_cur_ = npos;         // entry of writes_ whose B is presented
   FaultSlot faults_[KGSIM_FAULT_SLOTS];
   kgsim_stats stats_{};
   std::string proto_msg_;

@@ -324,6 +324,20 @@ TEST(KgsimApi, StallsChangeCyclesNotResults) {
   EXPECT_NE(cycles[1], cycles[2]);
 }
 
+// The exerciser gives each burst its own ID and expects them back in issue
+// order, so it notices (ST_SEQ) when p_reorder returns them out of order.
+TEST(KgsimApi, ReorderReachesRtl) {
+  for (double p : {0.0, 0.5}) {
+    kgsim_config c = small_cfg();
+    c.dram.p_reorder = p;
+    c.dram.p_gap_b = 0.5;
+    Sim s = make(c);
+    const uint32_t seq = p > 0 ? uint32_t(ST_SEQ) : 0u;
+    EXPECT_EQ(run_job(s.get(), {false, 0, 64, 3, 8}), ST_DONE | seq) << p;
+    EXPECT_EQ(run_job(s.get(), {true, 0, 64, 3, 8}), ST_DONE | seq) << p;
+  }
+}
+
 TEST(KgsimApi, RunUntilIrqAndStep) {
   Sim s = make(small_cfg());
   kgsim* k = s.get();

@@ -71,7 +71,8 @@ typedef struct kgsim_fault {
  *    the last W beat);
  *  - R and W each move at most bytes_per_cycle bytes a cycle (a 16-byte beat
  *    every 16/bytes_per_cycle cycles on average), independently;
- *  - reads are answered in acceptance order (so in order per ID); so are writes.
+ *  - reads are answered in acceptance order, and so are writes, unless
+ *    p_reorder > 0 (always in order per ID); read bursts are not interleaved.
  * A faulted read still returns arlen+1 beats (data 0) with the error resp; a
  * faulted write answers resp on B and leaves memory unchanged.
  * Protocol violations (arsize/awsize != 4, burst type not INCR, address not
@@ -91,6 +92,11 @@ typedef struct kgsim_dram_config {
   /* Random stalls, probabilities in [0, 1) per cycle: deassert ARREADY,
    * AWREADY, WREADY; hold back a new RVALID or BVALID. Seeded, so runs repeat. */
   double p_stall_ar, p_stall_aw, p_stall_w, p_gap_r, p_gap_b;
+  /* Each time the next read burst (or write response) is chosen, with this
+   * probability pick a random one among those ready that are the oldest of
+   * their ID, instead of the oldest overall: responses of different IDs then
+   * come back out of order (AXI allows it), those of one ID never do. */
+  double p_reorder;
   uint64_t seed;
   kgsim_fault fault;        /* initial content of fault slot 0 */
 } kgsim_dram_config;
