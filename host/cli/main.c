@@ -1,0 +1,59 @@
+/* kgmac: the command-line tool. Subcommands live in cmd_*.c. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+
+extern const kg_cmd kg_cmd_train;
+extern const kg_cmd kg_cmd_quantize;
+
+/* The subcommand table: one entry per cmd_*.c file. */
+static const kg_cmd *const commands[] = {
+    &kg_cmd_train,
+    &kg_cmd_quantize,
+};
+#define N_COMMANDS (sizeof commands / sizeof commands[0])
+
+static void usage(FILE *out) {
+  fputs("usage: kgmac <command> [options]\n"
+        "       kgmac <command> --help\n"
+        "\n"
+        "kgmac host tools for the key-gated DNN accelerator.\n"
+        "\n"
+        "commands:\n",
+        out);
+  for (size_t i = 0; i < N_COMMANDS; i++)
+    fprintf(out, "  %-10s %s\n", commands[i]->name, commands[i]->summary);
+  fputs("\nexit status: 0 success, 1 failure, 2 usage error\n", out);
+}
+
+int main(int argc, char **argv) {
+  if (argc < 2) {
+    usage(stderr);
+    return KG_EXIT_USAGE;
+  }
+  if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+      strcmp(argv[1], "help") == 0) {
+    if (argc > 2 && strcmp(argv[1], "help") == 0)
+      for (size_t i = 0; i < N_COMMANDS; i++)
+        if (strcmp(argv[2], commands[i]->name) == 0) {
+          commands[i]->help(stdout);
+          return KG_EXIT_OK;
+        }
+    usage(stdout);
+    return KG_EXIT_OK;
+  }
+  for (size_t i = 0; i < N_COMMANDS; i++) {
+    const kg_cmd *c = commands[i];
+    if (strcmp(argv[1], c->name) != 0) continue;
+    for (int a = 2; a < argc; a++)
+      if (strcmp(argv[a], "--help") == 0 || strcmp(argv[a], "-h") == 0) {
+        c->help(stdout);
+        return KG_EXIT_OK;
+      }
+    return c->run(argc - 1, argv + 1);
+  }
+  fprintf(stderr, "kgmac: unknown command '%s'\n\n", argv[1]);
+  usage(stderr);
+  return KG_EXIT_USAGE;
+}

@@ -1,0 +1,62 @@
+// Helpers shared by the host ML tests.
+#pragma once
+#include <cstdint>
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "kgml/idx.h"
+
+namespace kgtest {
+
+inline std::string tmp_path(const std::string &name) {
+  return std::string(KG_TEST_TMP_DIR) + "/" + name;
+}
+
+inline void write_bytes(const std::string &path, const std::vector<uint8_t> &b) {
+  FILE *f = std::fopen(path.c_str(), "wb");
+  if (!f) return;
+  if (!b.empty()) std::fwrite(b.data(), 1, b.size(), f);
+  std::fclose(f);
+}
+
+inline std::vector<uint8_t> read_bytes(const std::string &path) {
+  std::vector<uint8_t> b;
+  FILE *f = std::fopen(path.c_str(), "rb");
+  if (!f) return b;
+  uint8_t buf[65536];
+  size_t n;
+  while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) b.insert(b.end(), buf, buf + n);
+  std::fclose(f);
+  return b;
+}
+
+// Deterministic test PRNG (xorshift64*).
+struct Rng {
+  uint64_t s;
+  explicit Rng(uint64_t seed) : s(seed ? seed : 1) {}
+  uint64_t next() {
+    s ^= s >> 12;
+    s ^= s << 25;
+    s ^= s >> 27;
+    return s * 0x2545F4914F6CDD1Dull;
+  }
+  int range(int lo, int hi) { return lo + (int)(next() % (uint64_t)(hi - lo + 1)); }
+};
+
+// The Fashion-MNIST split "train" or "t10k", loaded once per test binary.
+inline const kgml_dataset &dataset(const std::string &split) {
+  static kgml_dataset sets[2];
+  static bool loaded[2] = {false, false};
+  const int i = split == "train" ? 0 : 1;
+  if (!loaded[i]) {
+    char d[KGML_DETAIL_LEN] = "";
+    EXPECT_EQ(kgml_dataset_load(KG_TEST_DATA_DIR, split.c_str(), &sets[i], d), KGML_OK) << d;
+    loaded[i] = true;
+  }
+  return sets[i];
+}
+
+}  // namespace kgtest
