@@ -77,6 +77,8 @@ int mem_range_error(kgsim* s, const char* what, uint64_t addr, size_t n) {
 
 }  // namespace
 
+kgsimpp::Backend* kgsimpp::backend_of(kgsim* s) { return s ? s->b.get() : nullptr; }
+
 extern "C" {
 
 kgsim_config kgsim_config_default(void) {

@@ -52,6 +52,9 @@ class Backend {
 // std::invalid_argument or std::bad_alloc.
 Backend* backend_new(const kgsim_config& cfg);
 
+// The Backend behind a C handle (nullptr for nullptr), for C++ tests.
+Backend* backend_of(kgsim* s);
+
 }  // namespace kgsimpp
 
 #endif  // KGSIM_BACKEND_HPP

@@ -167,6 +167,15 @@ class KgSim final : public Backend {
 #endif
 };
 
+// The Verilated model behind a C handle, for tests that look at internal
+// (verilator public) signals: model_of<Vkgsim_8x8>(s). nullptr if s is
+// nullptr or was built for another model type.
+template <class V>
+V* model_of(kgsim* s) {
+  auto* k = dynamic_cast<KgSim<V>*>(backend_of(s));
+  return k ? &k->model() : nullptr;
+}
+
 }  // namespace kgsimpp
 
 #endif  // KGSIM_SIM_HPP

@@ -12,6 +12,9 @@
 
 #include "kgsim.h"
 #include "kgsim_hal.h"
+#include "Vkgsim_exerciser.h"
+#include "Vkgsim_exerciser___024root.h"
+#include "kgsim_sim.hpp"
 #include "verilated.h"  // for VM_TRACE
 
 namespace {
@@ -402,6 +405,21 @@ TEST(KgsimApi, HalBinding) {
   hal.reg_write32(hal.ctx, NBURSTS, 2);
   hal.reg_write32(hal.ctx, CTRL, 1);
   EXPECT_EQ(hal.wait_irq(hal.ctx, 1000), 0);
+}
+
+// C++ tests reach the Verilated model, ports and public internals.
+TEST(KgsimApi, ModelOfGivesInternalSignals) {
+  Sim s = make(small_cfg());
+  Vkgsim_exerciser* m = kgsimpp::model_of<Vkgsim_exerciser>(s.get());
+  ASSERT_NE(m, nullptr);
+  wr(s.get(), SCRATCH, 0xC0FFEE11);
+  EXPECT_EQ(m->rootp->kgsim_axi_exerciser__DOT__scratch, 0xC0FFEE11u);
+  EXPECT_EQ(m->irq, 0);
+  wr(s.get(), IRQ_EN, 1);
+  wr(s.get(), CTRL, 1);
+  EXPECT_EQ(kgsim_step(s.get(), 2), KGSIM_OK);
+  EXPECT_EQ(m->irq, 1);
+  EXPECT_EQ(kgsimpp::model_of<Vkgsim_exerciser>(nullptr), nullptr);
 }
 
 TEST(KgsimApi, StrerrorCoversEveryCode) {

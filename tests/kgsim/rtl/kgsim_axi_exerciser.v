@@ -92,7 +92,7 @@ module kgsim_axi_exerciser #(
   reg [31:0] sum;
   reg [31:0] cycles;
   reg [31:0] seed;
-  reg [31:0] scratch;
+  reg [31:0] scratch /* verilator public_flat_rd */;  // read by test_kgsim_api
   reg [7:0]  rdelay;
   reg [2:0]  axsize;
   reg [31:0] beats;
