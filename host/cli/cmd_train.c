@@ -1,4 +1,5 @@
 /* kgmac train: train a float model on Fashion-MNIST and cache it. */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -99,6 +100,17 @@ static int run(int argc, char **argv) {
     kgml_model_free(&cached);
     return KG_EXIT_OK;
   }
+
+  /* Fail now, not after minutes of training, if FILE cannot be written. */
+  char probe[4200];
+  snprintf(probe, sizeof probe, "%s.tmp", out);
+  FILE *pf = fopen(probe, "wb");
+  if (!pf) {
+    kg_err(CMD, "cannot write %s: %s", probe, strerror(errno));
+    return KG_EXIT_FAIL;
+  }
+  fclose(pf);
+  remove(probe);
 
   kgml_dataset train, test;
   int rc = kgml_dataset_load(data, "train", &train, detail);
