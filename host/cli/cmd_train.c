@@ -132,10 +132,10 @@ static int run(int argc, char **argv) {
     kgml_dataset_free(&test);
     return KG_EXIT_FAIL;
   }
-  printf("training %s (%zu parameters) on %u images, %u epochs, batch %u, seed %llu, "
+  printf("training %s (%zu parameters) on %u images, %u epoch%s, batch %u, seed %llu, "
          "%u thread%s\n",
-         model, m.n_params, train.n, o.epochs, o.batch, (unsigned long long)o.seed, o.nthreads,
-         o.nthreads == 1 ? "" : "s");
+         model, m.n_params, train.n, o.epochs, o.epochs == 1 ? "" : "s", o.batch,
+         (unsigned long long)o.seed, o.nthreads, o.nthreads == 1 ? "" : "s");
   fflush(stdout);
   ctx c;
   kg_progress_init(&c.bar);

@@ -172,10 +172,11 @@ int kgml_dataset_load_files(const char *images, const char *labels, kgml_dataset
   }
   for (uint32_t i = 0; i < ldim[0]; i++)
     if (lab[i] > 9) {
+      const unsigned bad = lab[i];
       free(pix);
       free(lab);
       return kgml_fail(detail, KGML_E_IDX, "%s: label %u of item %u is not in 0..9", labels,
-                       lab[i], i);
+                       bad, i);
     }
   ds->n = idim[0];
   ds->rows = idim[1];

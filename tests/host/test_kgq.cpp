@@ -232,6 +232,47 @@ TEST(Kgq, SpecificErrorPerMalformedField) {
   EXPECT_EQ(patched([](Bytes &b) { b[4] = 2; }), KGML_E_VERSION);
 }
 
+TEST(Kgq, RandomMutationsWithValidCrcNeverCrash) {
+  // Corrupt 1-4 random bytes anywhere before the CRC and repair the CRC, so
+  // the structural checks (not the CRC) must catch the damage. Whatever a
+  // mutation does, the parser returns a code; if it accepts the file, the
+  // model must be safe to run. (Meaningful under ASan/UBSan too.)
+  kg_qmodel m;
+  small_model(&m);
+  const Bytes b = serialize(m);
+  kg_qmodel_free(&m);
+  kgtest::Rng r(2024);
+  int accepted = 0, rejected = 0;
+  std::vector<int8_t> x(6 * 5 * 2, 100);
+  for (int it = 0; it < 4000; it++) {
+    Bytes c = b;
+    const int nmut = r.range(1, 4);
+    // Half the mutations target the header and layer table.
+    for (int k = 0; k < nmut; k++) {
+      const size_t lim = (it & 1) ? LT + 64 * 3 : c.size() - 4;
+      c[r.next() % lim] = (uint8_t)r.next();
+    }
+    fix_crc(c);
+    kg_qmodel q;
+    const int rc = kg_qmodel_parse(&q, c.data(), c.size(), nullptr);
+    ASSERT_LE(rc, 0);
+    ASSERT_GE(rc, KGML_E_THREAD);
+    if (rc == KGML_OK) {
+      accepted++;
+      std::vector<int8_t> out(kg_qmodel_classes(&q));
+      ASSERT_EQ(kg_qmodel_input_size(&q), x.size());
+      EXPECT_EQ(kg_qmodel_infer(&q, x.data(), out.data(), nullptr), KGML_OK);
+      kg_qmodel_free(&q);
+    } else {
+      rejected++;
+      ASSERT_EQ(q.layers, nullptr);
+    }
+  }
+  // Both outcomes occur: bias/weight changes stay valid, most header ones do not.
+  EXPECT_GT(accepted, 100);
+  EXPECT_GT(rejected, 1000);
+}
+
 TEST(Kgq, WriterValidatesInMemoryModel) {
   kg_qmodel m;
   small_model(&m);
