@@ -148,6 +148,8 @@ TEST(Train, TinyModelLearns) {
   EXPECT_LT(loss1, 0.5 * loss0) << "loss " << loss0 << " -> " << loss1;
   EXPECT_GT(acc1, 0.65) << "accuracy " << acc0 << " -> " << acc1;
   EXPECT_LT(acc0, 0.3);
+  std::printf("tiny model: loss %.3f -> %.3f, accuracy %.1f%% -> %.1f%%\n", loss0, loss1,
+              100 * acc0, 100 * acc1);
   kgml_model_free(&m);
 }
 
