@@ -209,4 +209,11 @@ TEST(Idx, DatasetChecksLabels) {
   write_bytes(lb, idx_bytes(0x08, {2}, {1, 2}));
   EXPECT_EQ(kgml_dataset_load_files(im.c_str(), lb.c_str(), &ds, detail), KGML_E_MISMATCH);
   EXPECT_EQ(kgml_dataset_load("/nonexistent-dir", "train", &ds, detail), KGML_E_IO);
+  // A directory with the ungzipped names works too (the .gz name is tried first).
+  const std::string dir = KG_TEST_TMP_DIR;
+  write_bytes(dir + "/mini-images-idx3-ubyte", idx_bytes(0x08, {3, 2, 2}, px));
+  write_bytes(dir + "/mini-labels-idx1-ubyte", idx_bytes(0x08, {3}, {4, 5, 6}));
+  ASSERT_EQ(kgml_dataset_load(dir.c_str(), "mini", &ds, detail), KGML_OK) << detail;
+  EXPECT_EQ(ds.labels[1], 5);
+  kgml_dataset_free(&ds);
 }
