@@ -18,10 +18,10 @@
 #define KGF_MAX_SIDE 4096u
 #define KGF_MAX_CH 65535u
 
-int kgml_model_build(kgml_model *m, const char *arch, uint32_t in_h, uint32_t in_w,
-                     uint32_t in_c, const kgml_layer_spec *specs, uint32_t n_layers,
-                     uint64_t seed, char *detail) {
-  if (!m || !arch || !specs) return kgml_fail(detail, KGML_E_INVAL, "bad argument");
+/* Resolve every shape and the parameter count; allocates nothing. */
+static int build_shapes(kgml_model *m, const char *arch, uint32_t in_h, uint32_t in_w,
+                        uint32_t in_c, const kgml_layer_spec *specs, uint32_t n_layers,
+                        char *detail) {
   memset(m, 0, sizeof *m);
   if (n_layers == 0 || n_layers > KGML_MAX_LAYERS)
     return kgml_fail(detail, KGML_E_HEADER, "%u layers (allowed 1..%u)", n_layers,
@@ -78,16 +78,34 @@ int kgml_model_build(kgml_model *m, const char *arch, uint32_t in_h, uint32_t in
   if (total > KGF_MAX_PARAMS)
     return kgml_fail(detail, KGML_E_DIMS, "%llu parameters", (unsigned long long)total);
   m->n_params = (size_t)total;
+  return KGML_OK;
+}
+
+/* Allocate the zeroed parameter block and point the layers into it. */
+static int alloc_params(kgml_model *m, char *detail) {
   m->params = calloc(m->n_params, sizeof(float));
   if (!m->params) return kgml_fail(detail, KGML_E_NOMEM, "cannot allocate parameters");
-  kgml_rng rng = {seed ^ 0x6b676d6c5f696e69ull};
   float *p = m->params;
-  for (uint32_t l = 0; l < n_layers; l++) {
+  for (uint32_t l = 0; l < m->n_layers; l++) {
     kgml_layer *L = &m->layer[l];
     L->w = p;
     p += (size_t)L->K * L->N;
     L->b = p;
     p += L->N;
+  }
+  return KGML_OK;
+}
+
+int kgml_model_build(kgml_model *m, const char *arch, uint32_t in_h, uint32_t in_w,
+                     uint32_t in_c, const kgml_layer_spec *specs, uint32_t n_layers,
+                     uint64_t seed, char *detail) {
+  if (!m || !arch || !specs) return kgml_fail(detail, KGML_E_INVAL, "bad argument");
+  int rc = build_shapes(m, arch, in_h, in_w, in_c, specs, n_layers, detail);
+  if (rc == KGML_OK) rc = alloc_params(m, detail);
+  if (rc != KGML_OK) return rc;
+  kgml_rng rng = {seed ^ 0x6b676d6c5f696e69ull};
+  for (uint32_t l = 0; l < n_layers; l++) {
+    kgml_layer *L = &m->layer[l];
     const double lim = sqrt(6.0 / (double)L->K); /* He uniform */
     for (size_t i = 0; i < (size_t)L->K * L->N; i++)
       L->w[i] = (float)((2.0 * kgml_rng_unit(&rng) - 1.0) * lim);
@@ -211,16 +229,20 @@ int kgml_model_parse(kgml_model *m, const uint8_t *b, size_t len, char *detail) 
     specs[l].pad = kgml_rd_le32(p + 16);
     specs[l].relu = kgml_rd_le32(p + 20);
   }
-  int rc = kgml_model_build(m, arch, kgml_rd_le32(b + 24), kgml_rd_le32(b + 28),
-                            kgml_rd_le32(b + 32), specs, nl, 0, detail);
+  int rc = build_shapes(m, arch, kgml_rd_le32(b + 24), kgml_rd_le32(b + 28),
+                        kgml_rd_le32(b + 32), specs, nl, detail);
   if (rc != KGML_OK) {
-    kgml_model_free(m);
+    memset(m, 0, sizeof *m);
     return rc;
   }
   if (m->n_params != np) {
-    kgml_model_free(m);
-    return kgml_fail(detail, KGML_E_LAYOUT, "layers need %zu params, file has %u",
-                     m->n_params, np);
+    const size_t need = m->n_params;
+    memset(m, 0, sizeof *m);
+    return kgml_fail(detail, KGML_E_LAYOUT, "layers need %zu params, file has %u", need, np);
+  }
+  if ((rc = alloc_params(m, detail)) != KGML_OK) {
+    memset(m, 0, sizeof *m);
+    return rc;
   }
   for (size_t i = 0; i < np; i++, p += 4) {
     m->params[i] = kgml_u2f(kgml_rd_le32(p));

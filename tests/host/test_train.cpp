@@ -1,6 +1,7 @@
 // Float models and the trainer: gradients, conv order, learning, determinism,
 // the .kgf file.
 #include <gtest/gtest.h>
+#include <zlib.h>
 
 #include <cmath>
 #include <cstdio>
@@ -222,5 +223,28 @@ TEST(FloatModel, FileRoundTripAndRejects) {
   bytes[100] ^= 4;
   bytes.push_back(0);
   EXPECT_EQ(kgml_model_parse(&r, bytes.data(), bytes.size(), d), KGML_E_TRAILING);
+  bytes.pop_back();
+  // Damage the header or layer table and repair the CRC: the reader must
+  // reject or accept without crashing, and an accepted model must run.
+  kgtest::Rng rng(99);
+  int rejected = 0;
+  for (int it = 0; it < 2000; it++) {
+    auto c = bytes;
+    c[rng.next() % (48 + 24 * 4)] = (uint8_t)rng.next();
+    const uint32_t crc = (uint32_t)crc32(0L, c.data(), (uInt)(c.size() - 4));
+    for (int i = 0; i < 4; i++) c[c.size() - 4 + i] = (uint8_t)(crc >> (8 * i));
+    const int rc = kgml_model_parse(&r, c.data(), c.size(), d);
+    if (rc != KGML_OK) {
+      rejected++;
+      ASSERT_EQ(r.params, nullptr);
+      continue;
+    }
+    const size_t in = (size_t)r.in_h * r.in_w * r.in_c;
+    std::vector<uint8_t> px(in, 128);
+    uint8_t pred;
+    EXPECT_EQ(kgml_predict(&r, px.data(), 1, 1, &pred, nullptr), KGML_OK);
+    kgml_model_free(&r);
+  }
+  EXPECT_GT(rejected, 1000);
   kgml_model_free(&m);
 }
