@@ -3,7 +3,9 @@
 // INVERSE = 1, its inverse (FIPS-197 5.3.2, Figure 14).
 //
 // EBR = 0: combinational lookup (LUT logic); y follows a in the same cycle,
-//          clk and en are unused.
+//          clk and en are unused.  The case tables carry rom_style = "logic"
+//          so that yosys does not turn them into a block-RAM ROM (it would,
+//          by absorbing an address register that precedes the S-box).
 // EBR = 1: synchronous-read ROM.  y is registered: it shows the lookup of
 //          the a that was presented at the last rising edge of clk at which
 //          en was 1 (one cycle of latency; y holds while en is 0).  yosys
@@ -26,7 +28,8 @@ module kg_aes_sbox #(
   function [7:0] fwd;
     input [7:0] x;
     begin
-      case (x)
+      (* rom_style = "logic" *)          // EBR = 0 means LUTs: keep yosys
+      case (x)                            // from inferring a block-RAM ROM
         8'h00: fwd = 8'h63;
         8'h01: fwd = 8'h7c;
         8'h02: fwd = 8'h77;
@@ -291,7 +294,8 @@ module kg_aes_sbox #(
   function [7:0] inv;
     input [7:0] x;
     begin
-      case (x)
+      (* rom_style = "logic" *)          // EBR = 0 means LUTs: keep yosys
+      case (x)                            // from inferring a block-RAM ROM
         8'h00: inv = 8'h52;
         8'h01: inv = 8'h09;
         8'h02: inv = 8'h6a;

@@ -68,7 +68,7 @@ module kg_weight_decrypt #(
 
   input  wire               start,
   input  wire [POS_W-1:0]   start_pos,
-  input  wire               start_save,   // checkpoint the schedule at start_pos
+  input  wire               start_save,   // Deep-Lock: checkpoint the schedule at start_pos
   output wire               seeking,      // a start is being processed
   output wire               cfg_err,      // last start / kcv_start / key_load rejected
   output wire               ks_stall,     // in_valid waits for keystream
@@ -287,7 +287,7 @@ module kg_weight_decrypt #(
             drop_reg <= 5'd0;
           end else begin
             infl_reg <= infl_sum;
-            if (start_ok)
+            if (start)
               drop_reg <= infl_sum;     // every block now in flight is stale
             else if (out_ctr && drop_reg != 5'd0)
               drop_reg <= drop_reg - 5'd1;

@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 
 #include <cstdint>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <random>
 #include <string>
@@ -338,4 +340,37 @@ TEST(AesRef, BadInputsGiveErrorCodes) {
     kg_aes_key_wipe(&k);
     const uint8_t *p = (const uint8_t *)&k;
     for (size_t i = 0; i < sizeof k; i++) ASSERT_EQ(p[i], 0) << i;
+}
+
+// Brief section 5: CTR must match `openssl enc -aes-*-ctr` with
+// IV = nonce || 00000000 (skipped when the openssl tool is absent).
+TEST(AesRef, CtrMatchesOpensslEnc) {
+    if (std::system("openssl version > /dev/null 2>&1") != 0) GTEST_SKIP() << "openssl not installed";
+    std::mt19937_64 rng(0x0551);
+    const std::string dir = ::testing::TempDir();
+    for (size_t kb : {16u, 24u, 32u}) {
+        std::vector<uint8_t> key = kgtest::random_bytes(rng, kb), nonce = kgtest::random_bytes(rng, 12);
+        std::vector<uint8_t> x = kgtest::random_bytes(rng, 5000 + kb);
+        const std::string in = dir + "kg_aes_ossl_in.bin", out = dir + "kg_aes_ossl_out.bin";
+        FILE *f = std::fopen(in.c_str(), "wb");
+        ASSERT_NE(f, nullptr);
+        ASSERT_EQ(std::fwrite(x.data(), 1, x.size(), f), x.size());
+        std::fclose(f);
+        const std::string cmd = "openssl enc -aes-" + std::to_string(kb * 8) + "-ctr -K " + hex(key) + " -iv " +
+                                hex(nonce) + "00000000 -in " + in + " -out " + out;
+        ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
+        std::vector<uint8_t> ossl(x.size() + 1);
+        f = std::fopen(out.c_str(), "rb");
+        ASSERT_NE(f, nullptr);
+        const size_t n = std::fread(ossl.data(), 1, ossl.size(), f);
+        std::fclose(f);
+        ASSERT_EQ(n, x.size());
+        ossl.resize(n);
+        kg_aes_key k;
+        ASSERT_EQ(kg_aes_key_init(&k, key.data(), kb), KG_AES_OK);
+        kg_ctr_xcrypt(&k, nonce.data(), 0, x.data(), x.size());
+        EXPECT_EQ(x, ossl) << cmd;
+        std::remove(in.c_str());
+        std::remove(out.c_str());
+    }
 }
