@@ -330,13 +330,13 @@ std::vector<Reg> all_regs() {
              ((uint32_t)KG_CSR_PARAM_DEPTH << KG_HW_CFG_PARAM_DEPTH_SHIFT),
          0},
         {KG_REG_CTRL, "CTRL", W1P, 0, 0},
-        {KG_REG_STATUS, "STATUS", RO, 0, 0},
+        {KG_REG_STATUS, "STATUS", RO, KG_RST_STATUS, 0},
         {KG_REG_DESC_ADDR, "DESC_ADDR", RW, KG_RST_DESC_ADDR, 0xffffffff},
         {KG_REG_IRQ_STATUS, "IRQ_STATUS", W1C, 0, 0},
         {KG_REG_IRQ_ENABLE, "IRQ_ENABLE", RW, KG_RST_IRQ_ENABLE, kIrqAll},
         {KG_REG_KEY_CTRL, "KEY_CTRL", W1P, 0, 0},
         {KG_REG_KEY_CFG, "KEY_CFG", RW, KG_RST_KEY_CFG, KG_KEY_CFG_AES_LEN_MASK},
-        {KG_REG_KEY_STATUS, "KEY_STATUS", RO, 0, 0},
+        {KG_REG_KEY_STATUS, "KEY_STATUS", RO, KG_RST_KEY_STATUS, 0},
         {KG_REG_POLICY, "POLICY", RW, KG_RST_POLICY, KG_POLICY_MODE_MASK | KG_POLICY_THRESHOLD_MASK},
         {KG_REG_NONCE0, "NONCE0", RW, KG_RST_NONCE0, 0xffffffff},
         {KG_REG_NONCE1, "NONCE1", RW, KG_RST_NONCE1, 0xffffffff},
@@ -430,6 +430,21 @@ TEST_F(Csr, ByteStrobesMergeIntoReadWriteRegisters) {
     // A command write with no strobe does nothing.
     d.wr(KG_REG_CTRL, KG_CTRL_START_MASK, 0x0);
     EXPECT_EQ(d.n_start, 0);
+    // Nor does a vault write with no strobe: no side effects at all.
+    d.load_aes(kKey, 0);
+    d.set_kcv_exp(kKcv);
+    ASSERT_TRUE(d.check(kKcv) & KG_KEY_STATUS_KCV_OK_MASK);
+    d.wr(KG_REG_AES_KEY(1), 0xffffffff, 0x0);
+    d.wr(KG_REG_NONCE0, 0xffffffff, 0x0);
+    d.wr(KG_REG_KEY_CFG, 0x2, 0x0);
+    EXPECT_EQ(d.key_status() & (KG_KEY_STATUS_AES_VALID_MASK | KG_KEY_STATUS_KCV_OK_MASK),
+              (uint32_t)(KG_KEY_STATUS_AES_VALID_MASK | KG_KEY_STATUS_KCV_OK_MASK));
+    d.wr(KG_REG_KEY_CTRL, KG_KEY_CTRL_LOCK_MASK);
+    d.clear_irqs();
+    d.wr(KG_REG_SIGN_KEY(0), 0xffffffff, 0x0);
+    EXPECT_EQ(d.irq_status(), 0u) << "a write with no strobe is no vault violation";
+    d.wr(KG_REG_SIGN_KEY(0), 0xffffffff, 0x8);
+    EXPECT_EQ(d.irq_status(), (uint32_t)KG_IRQ_STATUS_VAULT_MASK);
 }
 
 TEST_F(Csr, ReservedPolicyModeReadsBackAsRefuse) {
@@ -801,10 +816,10 @@ TEST_F(Csr, KcvMatchSetsKcvOk) {
     EXPECT_EQ(d.m->irq, 1);
 }
 
-TEST_F(Csr, KcvComparesEveryByte) {
+TEST_F(Csr, KcvComparesEveryBit) {
     d.load_aes(kKey, 0);
     d.set_kcv_exp(kKcv);
-    for (int bit = 0; bit < 64; bit += 7) {
+    for (int bit = 0; bit < 64; bit++) {
         d.clear_irqs();
         uint32_t ks = d.check(kKcv ^ (1ull << bit));
         EXPECT_FALSE(ks & KG_KEY_STATUS_KCV_OK_MASK) << "bit " << bit;

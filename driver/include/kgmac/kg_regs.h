@@ -48,6 +48,7 @@
 
 /* Engine status. */
 #define KG_REG_STATUS 0x024u
+#define KG_RST_STATUS 0x00000000u
 #define KG_STATUS_BUSY_SHIFT 0u
 #define KG_STATUS_BUSY_MASK 0x00000001u /* a layer or a soft reset is in progress */
 #define KG_STATUS_ERR_SHIFT 8u
@@ -79,17 +80,17 @@
 /* Key vault commands (write 1 to act; reads 0). */
 #define KG_REG_KEY_CTRL 0x040u
 #define KG_KEY_CTRL_LOAD_AES_SHIFT 0u
-#define KG_KEY_CTRL_LOAD_AES_MASK 0x00000001u /* mark the AES key written to AES_KEY* valid and precompute its schedule */
+#define KG_KEY_CTRL_LOAD_AES_MASK 0x00000001u /* mark the AES key written to AES_KEY* valid and precompute its schedule; ignored while BUSY or with AES_LEN = 3 */
 #define KG_KEY_CTRL_LOAD_SIGN_SHIFT 1u
 #define KG_KEY_CTRL_LOAD_SIGN_MASK 0x00000002u /* mark the sign key written to SIGN_KEY* valid */
 #define KG_KEY_CTRL_LOCK_SHIFT 2u
 #define KG_KEY_CTRL_LOCK_MASK 0x00000004u /* lock the vault until reset */
 #define KG_KEY_CTRL_ZEROIZE_SHIFT 3u
-#define KG_KEY_CTRL_ZEROIZE_MASK 0x00000008u /* clear every key bit and derived schedule state, the valid bits, the failure count and lockout */
+#define KG_KEY_CTRL_ZEROIZE_MASK 0x00000008u /* clear every key bit and derived schedule state, the valid bits, the failure count and lockout (not LOCKED); while BUSY it also aborts the layer as SOFT_RESET does */
 #define KG_KEY_CTRL_CHECK_SHIFT 4u
-#define KG_KEY_CTRL_CHECK_MASK 0x00000010u /* compute the KCV of the AES key for NONCE* and compare with KCV_EXP* */
+#define KG_KEY_CTRL_CHECK_MASK 0x00000010u /* compute the KCV of the AES key for NONCE* and compare with KCV_EXP* (ignored while CHECK_BUSY). Ends with DONE (match; or ERR_ABORTED when NONCE*, KCV_EXP* or the key changed meanwhile, or no result came), WRONG_KEY (mismatch, or no AES key) or LOCKOUT */
 
-/* AES key configuration (frozen after LOCK). */
+/* AES key configuration (frozen after LOCK). A write clears AES_VALID and KCV_OK. */
 #define KG_REG_KEY_CFG 0x044u
 #define KG_RST_KEY_CFG 0x00000000u
 #define KG_KEY_CFG_AES_LEN_SHIFT 0u
@@ -97,6 +98,7 @@
 
 /* Key vault status. */
 #define KG_REG_KEY_STATUS 0x048u
+#define KG_RST_KEY_STATUS 0x00000000u
 #define KG_KEY_STATUS_AES_VALID_SHIFT 0u
 #define KG_KEY_STATUS_AES_VALID_MASK 0x00000001u /* an AES key is loaded */
 #define KG_KEY_STATUS_SIGN_VALID_SHIFT 1u
@@ -116,7 +118,7 @@
 #define KG_REG_POLICY 0x04cu
 #define KG_RST_POLICY 0x00000300u
 #define KG_POLICY_MODE_SHIFT 0u
-#define KG_POLICY_MODE_MASK 0x00000003u /* 0 = refuse, 1 = run, 2 = lockout */
+#define KG_POLICY_MODE_MASK 0x00000003u /* 0 = refuse, 1 = run, 2 = lockout (3 is reserved and stored as 0) */
 #define KG_POLICY_THRESHOLD_SHIFT 8u
 #define KG_POLICY_THRESHOLD_MASK 0x0000ff00u /* failures before lockout (mode 2); 0 behaves as 1 */
 
