@@ -4,7 +4,7 @@
 #   make demo        run the demo
 #   make lint        verilator --lint-only -Wall on every RTL module
 #   make soak        long random sweeps (not part of make test)
-#   make bench-array / bench-aes   benchmarks (figures go to docs/results.md)
+#   make bench-array / bench-aes / bench-soc   benchmarks (figures go to docs/results.md)
 #   make synth       yosys/iCE40 area figures
 #
 # Options (pass on the command line, e.g. `make test BUILD_TYPE=Debug`):
@@ -19,7 +19,7 @@ CMAKE_ARGS  ?=
 CMAKE_FLAGS = -G Ninja -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) -DKG_ROWS=$(ROWS) -DKG_COLS=$(COLS) \
               -DKG_TRACE=$(TRACE) $(CMAKE_ARGS)
 
-.PHONY: all deps configure build test lint synth-check demo soak bench-array bench-aes synth clean
+.PHONY: all deps configure build test lint synth-check demo soak bench-array bench-aes bench-soc synth clean
 
 all: build
 
@@ -56,6 +56,9 @@ bench-array: build
 
 bench-aes: build
 	$(BUILD)/sim/bench/aes/kg_bench_aes
+
+bench-soc: build
+	$(BUILD)/sim/bench/top/kg_bench_soc
 
 synth: deps
 	scripts/synth_array.sh

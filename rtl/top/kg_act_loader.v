@@ -25,7 +25,8 @@
 module kg_act_loader #(
   parameter ROWS       = 4,
   parameter HALF_WORDS = 2048,
-  parameter RUNQ       = 128
+  parameter RUNQ       = 128,
+  parameter MAX_BEATS  = 128     // activation beats in flight at most
 ) (
   input  wire                 clk,
   input  wire                 reset_n,
@@ -225,14 +226,27 @@ module kg_act_loader #(
   reg [31 : 0] is_addr_reg;
   reg [31 : 0] is_left_reg;
   wire [8 : 0] burst;
-  kg_burst_split split (.addr(is_addr_reg), .left(is_left_reg), .beats(burst));
+  wire [31 : 0] is_cap = (is_left_reg > MAX_BEATS) ? MAX_BEATS : is_left_reg;
+  kg_burst_split split (.addr(is_addr_reg), .left(is_cap), .beats(burst));
 
-  assign rd_req_valid = is_act_reg;
+  // Beats requested but not yet scattered. Bounding them keeps the shared
+  // read channel from queueing a whole pass of activations ahead of the
+  // weight stream.
+  reg  [15 : 0] infl_reg;
+  wire [15 : 0] infl_next = infl_reg + {7'h0, burst};
+  assign rd_req_valid = is_act_reg & (infl_next <= MAX_BEATS);
   assign rd_req_addr  = is_addr_reg;
   assign rd_req_beats = burst;
   wire   req_fire     = rd_req_valid & rd_req_ready;
   wire   last_burst   = ({23'h0, burst} == is_left_reg);
   assign iq_pop       = ~is_act_reg | (req_fire & last_burst);
+
+  always @(posedge clk) begin : inflight_update
+    if (!reset_n)
+      infl_reg <= 16'h0;
+    else
+      infl_reg <= infl_reg + (req_fire ? {7'h0, burst} : 16'h0) - {15'h0, rsp_valid & rsp_ready};
+  end
 
   always @(posedge clk) begin : issue_update
     if (!reset_n) begin

@@ -87,8 +87,12 @@ module kg_dma_rd #(
   wire ar_fire    = ar_valid_reg & m_axi_arready;
   wire r_fire     = m_axi_rvalid & m_axi_rready;
   wire r_done     = r_fire & m_axi_rlast;
-  wire tag_full   = (tag_cnt_reg == MAX_OUT[TW:0]);
-  wire can_issue  = ~ar_valid_reg & ~tag_full & ~flush;
+  // The held AR counts as occupying a tag slot.
+  wire [TW+1 : 0] occ = {1'b0, tag_cnt_reg} + {{(TW+1){1'b0}}, ar_valid_reg};
+  wire tag_full   = (occ >= {1'b0, MAX_OUT[TW:0]});
+  // A new burst may be granted in the cycle the held one is accepted, so
+  // one AR issues per cycle.
+  wire can_issue  = (~ar_valid_reg | m_axi_arready) & ~tag_full & ~flush;
 
   always @* begin : arbitrate
     grant     = 1'b0;

@@ -66,7 +66,10 @@ module kg_feeder #(
   reg                inflight_mask_reg;
 
   wire start_pass = run_reg & ~open_reg & (ready_reg != 2'd0);
-  wire room       = ({1'b0, sk_cnt_reg} + {2'b0, inflight_reg}) < 3'd2;
+  // A read may issue when its word will find a free skid entry, counting
+  // the entry the core takes this cycle: full rate with two entries.
+  wire sk_pop_now = a_valid & a_ready;
+  wire room       = ({1'b0, sk_cnt_reg} + {2'b0, inflight_reg}) < (3'd2 + {2'b0, sk_pop_now});
   wire issue      = open_reg & room;
 
   wire last_i  = (i_reg + 16'd1 == rows_reg);

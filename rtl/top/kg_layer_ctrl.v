@@ -4,8 +4,8 @@
 // The layer engine's sequencer. On `start` it fetches the 64-byte layer
 // descriptor at desc_addr, decodes and validates it (every illegal value
 // ends the layer with a descriptor error, never a hang), applies the
-// wrong-key policy, sizes the passes, loads the per-channel parameters and
-// then runs the loaders, the feeder, the weight path and the output path
+// wrong-key policy, sizes the passes, and then runs the parameter loader, the activation loader, the feeder, the
+// weight path and the output path
 // until the last output row has been written and acknowledged.
 //
 // A bus error (SLVERR/DECERR on any DMA transfer) or SOFT_RESET aborts:
@@ -58,7 +58,6 @@ module kg_layer_ctrl #(
   output wire          dp_reset,
 
   output wire          p_start,
-  input  wire          p_done,
   input  wire          p_bad,
 
   output wire          go,
@@ -97,8 +96,6 @@ module kg_layer_ctrl #(
   localparam RB = $clog2(ROWS);
   localparam CB = $clog2(COLS);
   localparam TILE_BYTES = ((ROWS * COLS + 15) / 16) * 16;
-  localparam [63:0] R64 = {32'h0, ROWS[31:0]};
-  localparam [63:0] C64 = {32'h0, COLS[31:0]};
 
   localparam S_IDLE   = 4'd0;
   localparam S_FETCH  = 4'd1;
@@ -107,8 +104,7 @@ module kg_layer_ctrl #(
   localparam S_CHECK  = 4'd4;
   localparam S_DIV1   = 4'd5;
   localparam S_DIV2   = 4'd6;
-  localparam S_PARAMS = 4'd7;
-  localparam S_RUN    = 4'd8;
+  localparam S_GO     = 4'd7;
   localparam S_DRAIN  = 4'd9;
   localparam S_ABORT  = 4'd10;
   localparam S_DPRST  = 4'd11;
@@ -150,8 +146,8 @@ module kg_layer_ctrl #(
   wire [63 : 0] d_m     = d_conv ? {46'h0, d_oh} * {46'h0, d_ow} : {32'h0, w1};
   wire [63 : 0] d_k     = d_conv ? {60'h0, d_kh} * {60'h0, d_kw} * {48'h0, d_ic} : {32'h0, w2};
   wire [63 : 0] d_n     = d_conv ? {48'h0, d_oc} : {32'h0, w3};
-  wire [63 : 0] d_kt    = (d_k + R64 - 64'd1) >> RB;
-  wire [63 : 0] d_nt    = (d_n + C64 - 64'd1) >> CB;
+  wire [63 : 0] d_kt    = (d_k >> RB) + {63'h0, (RB > 0) && (d_k & ((64'd1 << RB) - 64'd1)) != 64'd0};
+  wire [63 : 0] d_nt    = (d_n >> CB) + {63'h0, (CB > 0) && (d_n & ((64'd1 << CB) - 64'd1)) != 64'd0};
   wire [63 : 0] d_run   = d_conv ? {48'h0, d_ic} : d_k;     // bytes of one input run
   wire [63 : 0] d_inrows = d_conv ? {48'h0, d_h} * {48'h0, d_w} : d_m;
 
@@ -213,8 +209,10 @@ module kg_layer_ctrl #(
   assign done_err     = err_reg;
   assign flush        = (state_reg == S_ABORT);
   assign dp_reset     = (state_reg == S_DPRST);
-  assign p_start      = (state_reg == S_DIV2) && div_done;
-  assign go           = (state_reg == S_PARAMS) && p_done && !p_bad;
+  // The parameters load while the first pass of activations loads; the
+  // output path waits for them (kg_top gates it on p_done).
+  assign p_start      = (state_reg == S_GO);
+  assign go           = (state_reg == S_GO);
 
   //----------------------------------------------------------------
   // State machine.
@@ -349,29 +347,22 @@ module kg_layer_ctrl #(
           S_DIV2: begin
             if (div_done) begin
               passes    <= div_q;
-              state_reg <= S_PARAMS;
+              state_reg <= S_GO;
             end
           end
 
-          S_PARAMS: begin
-            if (p_done) begin
-              if (p_bad) begin
-                err_reg   <= `KG_ERR_RESERVED;
-                state_reg <= S_DONE;
-              end else begin
-                state_reg <= S_RUN;
-              end
-            end
-          end
-
-          S_RUN: begin
-            // engines start this cycle (go was high leaving S_PARAMS)
+          S_GO: begin
+            // parameters and engines start in this cycle
             state_reg <= S_DRAIN;
           end
 
           S_DRAIN: begin
-            if (!engines_busy && wr_idle && rd_idle)
+            if (p_bad) begin
+              err_reg   <= `KG_ERR_RESERVED;
+              state_reg <= S_ABORT;
+            end else if (!engines_busy && wr_idle && rd_idle) begin
               state_reg <= S_DONE;
+            end
           end
 
           S_ABORT: begin

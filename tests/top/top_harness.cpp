@@ -160,34 +160,16 @@ void compute_expect(Layer& L) {
   }
 }
 
-Layer random_layer(std::mt19937_64& rng, kg_geom g, bool conv, uint32_t crypt, bool sign,
-                   const Keys& k, uint32_t base) {
-  (void)k;
+Layer make_layer(std::mt19937_64& rng, kg_geom g, const kg_layer_desc& shape, uint32_t base,
+                 bool pad_strides) {
   Layer L;
   auto U = [&](uint32_t lo, uint32_t hi) { return lo + uint32_t(rng() % (hi - lo + 1)); };
-  L.d.op = conv ? KG_OP_CONV : KG_OP_FC;
-  L.d.relu = U(0, 1);
-  L.d.crypt = crypt;
-  L.d.sign = sign;
-  if (conv) {
-    kg_conv_shape& s = L.d.conv;
-    s.kh = U(1, 7);
-    s.kw = U(1, 7);
-    s.pad = U(0, std::min(s.kh, s.kw) - 1);
-    s.stride = U(1, 2);
-    s.h = U(s.kh > 2 * s.pad ? s.kh - 2 * s.pad : 1, 11);
-    s.w = U(s.kw > 2 * s.pad ? s.kw - 2 * s.pad : 1, 11);
-    s.ic = U(1, 20);
-    s.oc = U(1, 3 * g.cols + 3);
-    L.d.in_stride = round16(s.ic) + 16 * U(0, 1);
-  } else {
-    L.d.m = U(1, 40);
-    L.d.k = U(1, 4 * g.rows + 7);
-    L.d.n = U(1, 3 * g.cols + 5);
-    L.d.in_stride = round16(L.d.k) + 16 * U(0, 1);
-  }
+  const uint32_t extra = pad_strides ? 16 * U(0, 1) : 0;
+  L.d = shape;
+  const bool conv = (shape.op == KG_OP_CONV);
+  L.d.in_stride = round16(conv ? shape.conv.ic : shape.k) + extra;
   kg_layer_dims(&L.d, &L.M, &L.K, &L.N);
-  L.d.out_stride = round16(L.N) + 16 * U(0, 1);
+  L.d.out_stride = round16(L.N) + (pad_strides ? 16 * U(0, 1) : 0);
   const uint32_t in_rows = conv ? L.d.conv.h * L.d.conv.w : L.M;
   L.in.resize((size_t)in_rows * L.d.in_stride);
   for (auto& x : L.in) x = int8_t(rng());
@@ -196,26 +178,55 @@ Layer random_layer(std::mt19937_64& rng, kg_geom g, bool conv, uint32_t crypt, b
   L.bias.resize(L.N);
   L.mult.resize(L.N);
   L.shift.resize(L.N);
+  // Scales that keep outputs spread over the int8 range for these sizes.
+  uint32_t lg = 0;
+  while ((1u << lg) < L.K) lg++;
   for (uint32_t n = 0; n < L.N; n++) {
     L.bias[n] = int32_t(rng() % 20001) - 10000;
     L.mult[n] = int32_t(rng() & 0x7fffffff);
-    L.shift[n] = uint8_t(U(36, 44));
+    L.shift[n] = uint8_t(U(36, 40) + lg / 2);
   }
-  // Device addresses, 16-byte aligned, from base upward.
   uint32_t a = base;
   auto take = [&](size_t n) {
     uint32_t r = a;
-    a = round16(a + uint32_t(n) + 16 * U(0, 3));
+    a = round16(a + uint32_t(n) + (pad_strides ? 16 * U(0, 3) : 0));
     return r;
   };
   L.desc_addr = take(64);
   L.d.in_addr = take(L.in.size());
   L.d.w_addr = take(kg_pack_weight_bytes(L.K, L.N, g));
-  L.d.w_pos = 16 * U(0, 4096);
   L.d.p_addr = take((size_t)L.N * 16);
   L.d.out_addr = take((size_t)L.M * L.d.out_stride);
   compute_expect(L);
   return L;
+}
+
+Layer random_layer(std::mt19937_64& rng, kg_geom g, bool conv, uint32_t crypt, bool sign,
+                   const Keys& k, uint32_t base) {
+  (void)k;
+  auto U = [&](uint32_t lo, uint32_t hi) { return lo + uint32_t(rng() % (hi - lo + 1)); };
+  kg_layer_desc d{};
+  d.op = conv ? KG_OP_CONV : KG_OP_FC;
+  d.relu = U(0, 1);
+  d.crypt = crypt;
+  d.sign = sign;
+  if (conv) {
+    kg_conv_shape& s = d.conv;
+    s.kh = U(1, 7);
+    s.kw = U(1, 7);
+    s.pad = U(0, std::min(s.kh, s.kw) - 1);
+    s.stride = U(1, 2);
+    s.h = U(s.kh > 2 * s.pad ? s.kh - 2 * s.pad : 1, 11);
+    s.w = U(s.kw > 2 * s.pad ? s.kw - 2 * s.pad : 1, 11);
+    s.ic = U(1, 20);
+    s.oc = U(1, 3 * g.cols + 3);
+  } else {
+    d.m = U(1, 40);
+    d.k = U(1, 4 * g.rows + 7);
+    d.n = U(1, 3 * g.cols + 5);
+  }
+  d.w_pos = 16 * U(0, 4096);
+  return make_layer(rng, g, d, base, true);
 }
 
 std::string describe(const Layer& L) {

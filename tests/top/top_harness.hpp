@@ -56,6 +56,10 @@ class Device {
   kgsim* s_ = nullptr;
 };
 
+// A layer of the given shape (op, dims, relu, crypt, sign, w_pos) with
+// random data, laid out from base upward.
+Layer make_layer(std::mt19937_64& rng, kg_geom g, const kg_layer_desc& shape, uint32_t base,
+                 bool pad_strides);
 // Random layer for geometry g. Addresses are laid out from base upward.
 Layer random_layer(std::mt19937_64& rng, kg_geom g, bool conv, uint32_t crypt, bool sign,
                    const Keys& k, uint32_t base = 0x10000);
