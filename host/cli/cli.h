@@ -3,7 +3,8 @@
  *
  * Adding a subcommand: write cmd_<name>.c defining
  *   const kg_cmd kg_cmd_<name> = {"<name>", "<one-line summary>", run, help};
- * add it to the table in main.c and to host/CMakeLists.txt.
+ * add it to the table in main.c and to the kgmac_cli sources in
+ * host/CMakeLists.txt.
  *
  * Exit codes (every subcommand): 0 success, 1 failure (bad file, I/O,
  * numeric trouble), 2 usage error (unknown option, bad value).
