@@ -362,24 +362,26 @@ static int crypt_check(int mode, const kg_aes_key *k, const uint8_t *nonce,
     return KG_AES_OK;
 }
 
-int kg_crypt_encrypt(int mode, const kg_aes_key *k, const uint8_t *nonce,
-                     uint64_t pos, uint8_t *buf, size_t len)
+static int crypt_apply(int mode, const kg_aes_key *k, const uint8_t *nonce,
+                       uint64_t pos, uint8_t *buf, size_t len, int decrypt)
 {
     const int rc = crypt_check(mode, k, nonce, pos, buf, len);
     if (rc != KG_AES_OK || len == 0) return rc;
-    if (mode == KG_CRYPT_DEEPLOCK) kg_deeplock_encrypt(k, pos, buf, len);
+    if (mode == KG_CRYPT_DEEPLOCK) dl_apply(k, pos, buf, len, decrypt);
     else if (mode == KG_CRYPT_CTR) kg_ctr_xcrypt(k, nonce, pos, buf, len);
     return KG_AES_OK;
+}
+
+int kg_crypt_encrypt(int mode, const kg_aes_key *k, const uint8_t *nonce,
+                     uint64_t pos, uint8_t *buf, size_t len)
+{
+    return crypt_apply(mode, k, nonce, pos, buf, len, 0);
 }
 
 int kg_crypt_decrypt(int mode, const kg_aes_key *k, const uint8_t *nonce,
                      uint64_t pos, uint8_t *buf, size_t len)
 {
-    const int rc = crypt_check(mode, k, nonce, pos, buf, len);
-    if (rc != KG_AES_OK || len == 0) return rc;
-    if (mode == KG_CRYPT_DEEPLOCK) kg_deeplock_decrypt(k, pos, buf, len);
-    else if (mode == KG_CRYPT_CTR) kg_ctr_xcrypt(k, nonce, pos, buf, len);
-    return KG_AES_OK;
+    return crypt_apply(mode, k, nonce, pos, buf, len, 1);
 }
 
 const char *kg_aes_strerror(int code)
