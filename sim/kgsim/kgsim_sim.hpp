@@ -45,8 +45,13 @@ class KgSim final : public Backend {
     reset();
   }
   ~KgSim() override {
+    // Verilator tears a model's scopes down through the thread's current
+    // context, which is the most recently created or used one: make it ours,
+    // or with several handles alive it would be another's (or a freed one).
+    Verilated::threadContextp(ctx_.get());
     trace_close();
     top_->final();
+    top_.reset();
   }
 
   // The Verilated model, for tests that look at internal signals.
@@ -59,6 +64,7 @@ class KgSim final : public Backend {
   }
 
   void cycle() override {
+    Verilated::threadContextp(ctx_.get());  // for $display/$finish/assertions
     drive();
     top_->clk = 0;
     top_->eval();

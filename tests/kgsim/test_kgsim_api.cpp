@@ -422,6 +422,30 @@ TEST(KgsimApi, ModelOfGivesInternalSignals) {
   EXPECT_EQ(kgsimpp::model_of<Vkgsim_exerciser>(nullptr), nullptr);
 }
 
+// Several handles alive at once, used in turn, destroyed in any order.
+TEST(KgsimApi, SeveralHandlesAtOnce) {
+  for (int order = 0; order < 2; order++) {
+    Sim a = make(small_cfg()), b = make(small_cfg()), c = make(small_cfg());
+    wr(a.get(), SCRATCH, 1);
+    wr(b.get(), SCRATCH, 2);
+    wr(c.get(), SCRATCH, 3);
+    EXPECT_EQ(rd(a.get(), SCRATCH), 1u);
+    EXPECT_EQ(kgsimpp::model_of<Vkgsim_exerciser>(b.get())->rootp->kgsim_axi_exerciser__DOT__scratch,
+              2u);
+    if (order == 0) {
+      a.reset();  // oldest first
+      EXPECT_EQ(rd(c.get(), SCRATCH), 3u);
+      b.reset();
+    } else {
+      c.reset();  // newest first
+      EXPECT_EQ(rd(a.get(), SCRATCH), 1u);
+      b.reset();
+      Sim d = make(small_cfg());
+      EXPECT_EQ(rd(d.get(), SCRATCH), 0u);
+    }
+  }
+}
+
 TEST(KgsimApi, StrerrorCoversEveryCode) {
   const int codes[] = {KGSIM_OK,      KGSIM_EINVAL,  KGSIM_ENOMEM,  KGSIM_ERANGE, KGSIM_ETIMEOUT,
                        KGSIM_ESLVERR, KGSIM_EDECERR, KGSIM_ENOTSUP, KGSIM_EIO};
