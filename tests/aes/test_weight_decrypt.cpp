@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <cstring>
+#include <iomanip>
 #include <random>
 #include <string>
 #include <vector>
@@ -57,7 +58,7 @@ protected:
     // One random RTL-vs-C burst; returns false (with a message) on mismatch.
     void random_burst(int mode, std::mt19937_64 &rng, uint64_t pos, size_t len, const uint8_t *nonce,
                       const std::string &tag) {
-        const Stalls st{(double)(rng() % 4) * 0.2, (double)(rng() % 4) * 0.2};
+        const Stalls st{(double)(rng() % 4) / 5.0, (double)(rng() % 4) / 5.0};
         std::vector<uint8_t> x = kgtest::random_bytes(rng, len), c = x, out(len, 0);
         ASSERT_EQ(kg_crypt_encrypt(mode, &ck, nonce, pos, c.data(), len), KG_AES_OK);
         const bool save = (rng() % 3) == 0;
@@ -66,7 +67,7 @@ protected:
         if (out != x) {
             size_t i = 0;
             while (out[i] == x[i]) i++;
-            FAIL() << tag << " mode " << mode << " pos " << pos << " len " << len << " stalls " << st.in_idle
+            FAIL() << tag << " mode " << mode << " pos " << pos << " len " << len << " stalls " << std::setprecision(2) << st.in_idle
                    << "/" << st.out_block << ": first mismatch at byte " << i << " rtl "
                    << (int)out[i] << " expected " << (int)x[i];
         }
