@@ -8,6 +8,7 @@
 #include <memory>
 #include <random>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "kgsim.h"
@@ -444,6 +445,40 @@ TEST(KgsimApi, SeveralHandlesAtOnce) {
       EXPECT_EQ(rd(d.get(), SCRATCH), 0u);
     }
   }
+}
+
+// Distinct handles in distinct threads, at the same time (kgsim.h promises it).
+TEST(KgsimApi, HandlesInParallelThreads) {
+  uint32_t want[2] = {0, 0};
+  int good[2] = {0, 0};  // jobs with the right sum, of 20 each
+  auto work = [&](int i) {
+    const std::vector<uint8_t> data = random_bytes(32 * 1024, 50 + i);
+    want[i] = word_sum(data);
+    kgsim_config c = small_cfg();
+    c.dram.p_gap_r = 0.1 * i;
+    kgsim* s = kgsim_create(&c, nullptr, 0);
+    if (!s) return;
+    uint32_t v = 0;
+    kgsim_mem_write(s, 0, data.data(), data.size());
+    kgsim_reg_write32(s, IRQ_EN, 1);
+    kgsim_reg_write32(s, NBURSTS, 8);
+    kgsim_reg_write32(s, BURSTLEN, 255);
+    kgsim_reg_write32(s, MAXOUT, 4);
+    for (int rep = 0; rep < 20; rep++) {
+      kgsim_reg_write32(s, STATUS, ST_DONE);
+      kgsim_reg_write32(s, CTRL, 1);
+      if (kgsim_run_until_irq(s, 100000, nullptr) != KGSIM_OK) break;
+      if (kgsim_reg_read32(s, SUM, &v) != KGSIM_OK || v != want[i]) break;
+      good[i]++;
+    }
+    kgsim_destroy(s);
+  };
+  std::thread t0(work, 0), t1(work, 1);
+  t0.join();
+  t1.join();
+  EXPECT_EQ(good[0], 20);
+  EXPECT_EQ(good[1], 20);
+  EXPECT_NE(want[0], want[1]);
 }
 
 TEST(KgsimApi, StrerrorCoversEveryCode) {
