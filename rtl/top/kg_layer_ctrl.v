@@ -207,7 +207,7 @@ module kg_layer_ctrl #(
   assign busy         = (state_reg != S_IDLE);
   assign done         = done_reg;
   assign done_err     = err_reg;
-  assign flush        = (state_reg == S_ABORT);
+  assign flush        = (state_reg == S_ABORT) || (state_reg == S_DPRST);
   assign dp_reset     = (state_reg == S_DPRST);
   // The parameters load while the first pass of activations loads; the
   // output path waits for them (kg_top gates it on p_done).

@@ -33,7 +33,8 @@ static uint32_t be32(const uint8_t* p) {
   return (uint32_t(p[0]) << 24) | (uint32_t(p[1]) << 16) | (uint32_t(p[2]) << 8) | p[3];
 }
 
-uint32_t Device::provision(const Keys& k, bool check) {
+uint32_t Device::provision(const Keys& k, bool check, const Keys* model) {
+  const Keys& mk = model ? *model : k;
   for (unsigned i = 0; i < 8; i++) {
     uint8_t b[4] = {0, 0, 0, 0};
     for (unsigned j = 0; j < 4; j++)
@@ -49,13 +50,13 @@ uint32_t Device::provision(const Keys& k, bool check) {
     wr(KG_REG_SIGN_KEY(i), v);
   }
   wr(KG_REG_KEY_CTRL, KG_KEY_CTRL_LOAD_AES_MASK | KG_KEY_CTRL_LOAD_SIGN_MASK);
-  wr(KG_REG_NONCE0, be32(k.nonce));
-  wr(KG_REG_NONCE1, be32(k.nonce + 4));
-  wr(KG_REG_NONCE2, be32(k.nonce + 8));
+  wr(KG_REG_NONCE0, be32(mk.nonce));
+  wr(KG_REG_NONCE1, be32(mk.nonce + 4));
+  wr(KG_REG_NONCE2, be32(mk.nonce + 8));
   kg_aes_key ak;
-  kg_aes_key_init(&ak, k.aes.data(), k.aes.size());
+  kg_aes_key_init(&ak, mk.aes.data(), mk.aes.size());
   uint8_t kcv[8];
-  kg_kcv(&ak, k.nonce, kcv);
+  kg_kcv(&ak, mk.nonce, kcv);
   wr(KG_REG_KCV_EXP0, be32(kcv));
   wr(KG_REG_KCV_EXP1, be32(kcv + 4));
   wr(KG_REG_IRQ_ENABLE, 0x3f);

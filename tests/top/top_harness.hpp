@@ -42,8 +42,9 @@ class Device {
 
   uint32_t rd(uint32_t off);
   void wr(uint32_t off, uint32_t v);
-  // Load keys, run the KCV check. Returns IRQ_STATUS after the check.
-  uint32_t provision(const Keys& k, bool check = true);
+  // Load keys and run the KCV check against the KCV of `model` (the keys
+  // the model was locked with; default: k itself). Returns IRQ_STATUS.
+  uint32_t provision(const Keys& k, bool check = true, const Keys* model = nullptr);
   // Place a layer's images in DRAM (weights encrypted per d.crypt with k).
   void place(const Layer& L, const Keys& k);
   // Start the layer and wait for the interrupt; returns IRQ_STATUS (then
