@@ -19,7 +19,7 @@ CMAKE_ARGS  ?=
 CMAKE_FLAGS = -G Ninja -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) -DKG_ROWS=$(ROWS) -DKG_COLS=$(COLS) \
               -DKG_TRACE=$(TRACE) $(CMAKE_ARGS)
 
-.PHONY: all deps configure build test lint synth-check demo soak bench-array bench-aes bench-soc synth clean
+.PHONY: all deps configure build test lint synth-check demo soak bench-array bench-aes bench-soc synth firmware-rv32 clean
 
 all: build
 
@@ -46,9 +46,13 @@ demo: build
 
 # 10^5 random array GEMMs in all: 20,000 per array test binary (5 geometries/variants).
 SOAK_SEED ?= 7
+# Plus 2,000 random kg_top layers per test geometry.
 soak: build
 	@for t in $(BUILD)/tests/array/kg_test_array_*; do \
 	  KG_RANDOM_CASES=20000 KG_SEED=$(SOAK_SEED) $$t --gtest_filter='*RandomGemm*' || exit 1; \
+	done
+	@for t in $(BUILD)/tests/top/kg_test_top_*; do \
+	  KG_TOP_LAYERS=2000 KG_SEED=$(SOAK_SEED) $$t --gtest_filter='*Random*' || exit 1; \
 	done
 
 bench-array: build
@@ -63,6 +67,9 @@ bench-soc: build
 synth: deps
 	scripts/synth_array.sh
 	scripts/synth_aes.sh
+
+firmware-rv32: deps
+	scripts/fw_rv32.sh $(BUILD)/firmware-rv32
 
 clean:
 	rm -rf $(BUILD)
