@@ -85,6 +85,8 @@ void AxiDram::reset() {
   r_cur_ = b_cur_ = npos;
   credit_r_ = credit_w_ = kBeatFx;
   out_ = AxiSlaveSignals();
+  prev_m_ = AxiMasterSignals();
+  ar_wait_ = aw_wait_ = w_wait_ = false;
   out_.arready = true;
   out_.awready = true;
   out_.wready = true;
@@ -240,8 +242,27 @@ void AxiDram::match_wbeats() {
   }
 }
 
+// The master's side of AXI: a VALID not yet taken stays high, its payload unchanged.
+void AxiDram::check_master(const AxiMasterSignals& m) {
+  const AxiMasterSignals& p = prev_m_;
+  if (ar_wait_ && (!m.arvalid || m.arid != p.arid || m.araddr != p.araddr || m.arlen != p.arlen ||
+                   m.arsize != p.arsize || m.arburst != p.arburst))
+    protocol_error("ARVALID dropped or AR changed before ARREADY");
+  if (aw_wait_ && (!m.awvalid || m.awid != p.awid || m.awaddr != p.awaddr || m.awlen != p.awlen ||
+                   m.awsize != p.awsize || m.awburst != p.awburst))
+    protocol_error("AWVALID dropped or AW changed before AWREADY");
+  if (w_wait_ && (!m.wvalid || m.wstrb != p.wstrb || m.wlast != p.wlast ||
+                  std::memcmp(m.wdata, p.wdata, kBeatBytes) != 0))
+    protocol_error("WVALID dropped or W changed before WREADY");
+}
+
 void AxiDram::tick(const AxiMasterSignals& m) {
   const AxiSlaveSignals cur = out_;
+  check_master(m);
+  prev_m_ = m;
+  ar_wait_ = m.arvalid && !cur.arready;
+  aw_wait_ = m.awvalid && !cur.awready;
+  w_wait_ = m.wvalid && !cur.wready;
   const bool ar_fire = m.arvalid && cur.arready;
   const bool r_fire = cur.rvalid && m.rready;
   const bool aw_fire = m.awvalid && cur.awready;

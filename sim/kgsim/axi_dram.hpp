@@ -106,6 +106,7 @@ class AxiDram {
   uint32_t classify(uint32_t addr, uint32_t len, uint32_t size, uint32_t burst, bool is_write);
   void protocol_error(const std::string& what);
   void match_wbeats();
+  void check_master(const AxiMasterSignals& m);
   void commit(const WriteTxn& t);
   bool roll(double p);
   uint64_t next_rand();
@@ -125,6 +126,10 @@ class AxiDram {
   uint64_t rng_;
   uint64_t now_ = 0;  // index of the current cycle
   AxiSlaveSignals out_;
+  // The master's outputs at the last edge, and which VALIDs were still
+  // waiting there (for the AXI rule: VALID stays, payload stable, until READY).
+  AxiMasterSignals prev_m_;
+  bool ar_wait_ = false, aw_wait_ = false, w_wait_ = false;
   std::deque<ReadTxn> reads_;   // accepted, answered in this order
   std::deque<WriteTxn> writes_; // accepted AWs until their B handshake
   std::deque<WBeat> wfifo_;     // W beats that arrived before their AW

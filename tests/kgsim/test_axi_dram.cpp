@@ -648,6 +648,59 @@ TEST(AxiDram, WlastMismatchFlaggedAndStreamStaysInStep) {
   for (uint32_t i = 0x200; i < 0x220; i++) ASSERT_EQ(m[i], Bench::pattern(0x100 + i, 7));
 }
 
+// The model also checks the master: VALID held, payload stable, until READY.
+TEST(AxiDram, MasterValidRulesChecked) {
+  kgsim_dram_config c = cfg_default();
+  c.max_reads = 1;  // a second AR must wait: ARREADY low
+  c.max_writes = 1;
+  AxiDram d(c);
+  AxiMasterSignals m;
+  m.arvalid = true;
+  m.arsize = 4;
+  m.arburst = 1;
+  m.rready = true;
+  d.tick(m);  // AR 0 accepted
+  m.araddr = 0x100;
+  d.tick(m);  // AR 1 waits
+  ASSERT_FALSE(d.out().arready);
+  EXPECT_EQ(d.stats().protocol_errors, 0u);
+  m.araddr = 0x200;  // changed while waiting
+  d.tick(m);
+  EXPECT_EQ(d.stats().protocol_errors, 1u);
+  EXPECT_NE(d.first_protocol_error().find("ARVALID dropped or AR changed"), std::string::npos);
+  m.arvalid = false;  // dropped while waiting
+  d.tick(m);
+  EXPECT_EQ(d.stats().protocol_errors, 2u);
+  // W: stall WREADY through a slow bandwidth, then change the data.
+  kgsim_dram_config c2 = cfg_default();
+  c2.bytes_per_cycle = 1;
+  AxiDram w(c2);
+  AxiMasterSignals n;
+  n.awvalid = true;
+  n.awsize = 4;
+  n.awburst = 1;
+  n.awlen = 1;
+  n.wvalid = true;
+  n.wstrb = 0xFFFF;
+  n.bready = true;
+  w.tick(n);  // AW and beat 0 taken
+  n.awvalid = false;
+  n.wlast = true;
+  n.wdata[0] = 1;
+  w.tick(n);  // WREADY is low now: beat 1 waits
+  ASSERT_FALSE(w.out().wready);
+  n.wdata[0] = 2;
+  w.tick(n);
+  EXPECT_EQ(w.stats().protocol_errors, 1u);
+  EXPECT_NE(w.first_protocol_error().find("WVALID"), std::string::npos);
+  // A held, unchanged VALID is fine; so is any change after READY.
+  for (int i = 0; i < 40 && !w.out().wready; i++) w.tick(n);
+  w.tick(n);
+  n.wvalid = false;
+  w.tick(n);
+  EXPECT_EQ(w.stats().protocol_errors, 1u);
+}
+
 TEST(AxiDram, OutOfRangeIsDecodeError) {
   kgsim_dram_config c = cfg_default();
   c.base = 0x10000;
