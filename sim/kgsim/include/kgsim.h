@@ -78,7 +78,9 @@ typedef struct kgsim_fault {
  * Protocol violations (arsize/awsize != 4, burst type not INCR, address not
  * 16-byte aligned, a burst crossing 4 KiB, WLAST on the wrong beat) are
  * counted, the first is described by kgsim_dram_protocol_error, and the burst
- * is answered SLVERR without touching memory. A burst outside
+ * is answered SLVERR without touching memory. A master VALID on AR, AW or W
+ * that drops, or whose payload changes, before READY is counted the same way.
+ * A burst outside
  * [base, base+size) is answered DECERR.
  */
 typedef struct kgsim_dram_config {
