@@ -1,0 +1,406 @@
+// The firmware (kgfw) on kg_top through libkgsim's HAL binding: discovery,
+// key provisioning and the wrong-key policies, jobs of several layers,
+// illegal descriptors and hangs.
+#include <gtest/gtest.h>
+
+#include <cstring>
+#include <memory>
+#include <vector>
+
+#include "kg_aes.h"
+#include "kg_fw.h"
+#include "kgsim_hal.h"
+#include "top_harness.hpp"
+
+namespace {
+
+using kgt::Device;
+using kgt::Keys;
+using kgt::Layer;
+
+constexpr uint64_t kLayerTimeout = 2000000;
+
+std::vector<uint8_t> kcv_of(const Keys& k) {
+  kg_aes_key ak;
+  kg_aes_key_init(&ak, k.aes.data(), k.aes.size());
+  std::vector<uint8_t> v(8);
+  kg_kcv(&ak, k.nonce, v.data());
+  return v;
+}
+
+class Fw : public ::testing::Test {
+ protected:
+  void SetUp() override { open(nullptr); }
+  void open(const kgsim_config* cfg) {
+    dev.reset(new Device(cfg));
+    g = dev->geom();
+    kgsim_hal_bind(dev->sim(), &hal);
+    ASSERT_EQ(KG_FW_OK, kg_fw_init(&fw, &hal));
+    rng.seed(1234);
+    keys = kgt::random_keys(rng, g, 16);
+  }
+  int provision(const Keys& k, const std::vector<uint8_t>& kcv, uint32_t policy = KG_POLICY_REFUSE,
+                uint32_t threshold = 0, int lock = 0) {
+    return kg_fw_provision(&fw, k.aes.data(), k.aes.size(), k.sign.data(), g.rows * g.cols, k.nonce,
+                           kcv.data(), policy, threshold, lock);
+  }
+  int provision_ok() { return provision(keys, kcv_of(keys)); }
+  // Three layers of different kinds at disjoint addresses, placed in DRAM.
+  std::vector<Layer> job(uint32_t crypt0 = KG_CRYPT_CTR, uint32_t crypt1 = KG_CRYPT_DEEPLOCK,
+                         uint32_t crypt2 = KG_CRYPT_NONE) {
+    std::vector<Layer> v;
+    v.push_back(kgt::random_layer(rng, g, false, crypt0, true, keys, 0x10000));
+    v.push_back(kgt::random_layer(rng, g, true, crypt1, true, keys, 0x40000));
+    v.push_back(kgt::random_layer(rng, g, false, crypt2, false, keys, 0x80000));
+    for (auto& L : v) dev->place(L, keys);
+    return v;
+  }
+  static std::vector<uint32_t> addrs(const std::vector<Layer>& v) {
+    std::vector<uint32_t> a;
+    for (auto& L : v) a.push_back(L.desc_addr);
+    return a;
+  }
+  uint32_t rd(uint32_t off) { return dev->rd(off); }
+  bool untouched(const Layer& L) {
+    std::vector<uint8_t> raw((size_t)L.M * L.d.out_stride);
+    kgsim_mem_read(dev->sim(), L.d.out_addr, raw.data(), raw.size());
+    for (auto b : raw)
+      if (b != 0xa5) return false;
+    return true;
+  }
+  uint32_t key_status() { return rd(KG_REG_KEY_STATUS); }
+  void write_desc_word(const Layer& L, int word, uint32_t v) {
+    uint8_t b[4] = {uint8_t(v), uint8_t(v >> 8), uint8_t(v >> 16), uint8_t(v >> 24)};
+    ASSERT_EQ(KGSIM_OK, kgsim_mem_write(dev->sim(), L.desc_addr + 4u * word, b, 4));
+  }
+
+  std::unique_ptr<Device> dev;
+  kg_geom g{0, 0};
+  kg_hal hal{};
+  kg_fw fw{};
+  std::mt19937_64 rng;
+  Keys keys;
+};
+
+// ---------------------------------------------------------------- discovery
+
+TEST_F(Fw, InitDiscoversGeometryAndEnablesInterrupts) {
+  EXPECT_EQ(kgsim_rows(dev->sim()), fw.info.rows);
+  EXPECT_EQ(kgsim_cols(dev->sim()), fw.info.cols);
+  EXPECT_EQ(KG_REGMAP_VERSION >> 16, fw.info.version >> 16);
+  EXPECT_GT(fw.info.acc_depth, 0u);
+  EXPECT_GT(fw.info.act_words, 0u);
+  EXPECT_GT(fw.info.param_depth, 0u);
+  EXPECT_GT(fw.info.aes_lanes, 0u);
+  EXPECT_EQ(0x3fu, rd(KG_REG_IRQ_ENABLE));
+  EXPECT_EQ(0u, rd(KG_REG_IRQ_STATUS));
+  EXPECT_EQ(0, kgsim_irq(dev->sim()));
+}
+
+// A HAL over the real one that lies about one register.
+struct LyingHal {
+  kg_hal inner;
+  uint32_t off, val;
+  static uint32_t rd(void* c, uint32_t off) {
+    auto* h = static_cast<LyingHal*>(c);
+    return off == h->off ? h->val : h->inner.reg_read32(h->inner.ctx, off);
+  }
+  static void wr(void* c, uint32_t off, uint32_t v) {
+    auto* h = static_cast<LyingHal*>(c);
+    h->inner.reg_write32(h->inner.ctx, off, v);
+  }
+  static int wait(void* c, uint64_t t) {
+    auto* h = static_cast<LyingHal*>(c);
+    return h->inner.wait_irq(h->inner.ctx, t);
+  }
+  static int mw(void* c, uint64_t a, const void* s, size_t n) {
+    auto* h = static_cast<LyingHal*>(c);
+    return h->inner.mem_write(h->inner.ctx, a, s, n);
+  }
+  static int mr(void* c, uint64_t a, void* d, size_t n) {
+    auto* h = static_cast<LyingHal*>(c);
+    return h->inner.mem_read(h->inner.ctx, a, d, n);
+  }
+  kg_hal hal() { return kg_hal{this, rd, wr, wait, mw, mr}; }
+};
+
+TEST_F(Fw, InitRejectsWrongIdVersionAndGeometry) {
+  struct Case {
+    uint32_t off, val;
+    int want;
+  } cases[] = {
+      {KG_REG_ID, 0xffffffffu, KG_FW_ENODEV},
+      {KG_REG_ID, 0x4b474d44u, KG_FW_ENODEV},
+      {KG_REG_VERSION, 0x00020000u, KG_FW_EVERSION},
+      {KG_REG_HW_ARRAY, 0u, KG_FW_EGEOM},
+      {KG_REG_HW_ARRAY, (64u << 16) | 64u, KG_FW_EGEOM},
+      {KG_REG_HW_BUF, 0u, KG_FW_EGEOM},
+      {KG_REG_HW_ARRAY, (7u << 16) | 3u, KG_FW_OK},  // discovered, not hard-coded
+  };
+  for (const auto& c : cases) {
+    LyingHal lh{hal, c.off, c.val};
+    kg_hal h = lh.hal();
+    kg_fw f{};
+    EXPECT_EQ(c.want, kg_fw_init(&f, &h)) << "off " << c.off << " val " << c.val;
+    if (c.want == KG_FW_OK) {
+      EXPECT_EQ(3u, f.info.rows);
+      EXPECT_EQ(7u, f.info.cols);
+    }
+  }
+  kg_fw f{};
+  EXPECT_EQ(KG_FW_EINVAL, kg_fw_init(&f, nullptr));
+  kg_hal partial = hal;
+  partial.wait_irq = nullptr;
+  EXPECT_EQ(KG_FW_EINVAL, kg_fw_init(&f, &partial));
+  kg_fw zero{};
+  EXPECT_EQ(KG_FW_ENOTINIT, kg_fw_key_check(&zero, keys.nonce, kcv_of(keys).data()));
+  uint32_t idx = 99;
+  EXPECT_EQ(KG_FW_ENOTINIT, kg_fw_run_job(&zero, nullptr, 0, 1, &idx, nullptr));
+}
+
+// ------------------------------------------------------------ provisioning
+
+TEST_F(Fw, ProvisionRightKeyThenEncryptedSignedLayerIsExact) {
+  ASSERT_EQ(KG_FW_OK, provision_ok());
+  const uint32_t ks = key_status();
+  EXPECT_EQ(KG_KEY_STATUS_AES_VALID_MASK | KG_KEY_STATUS_SIGN_VALID_MASK | KG_KEY_STATUS_KCV_OK_MASK,
+            ks & 0xffu);
+  EXPECT_EQ(0u, ks & KG_KEY_STATUS_FAILS_MASK);
+  // Sign key bit order and AES key word order are right only if a CTR+sign
+  // layer comes out exact.
+  Layer L = kgt::random_layer(rng, g, true, KG_CRYPT_CTR, true, keys);
+  dev->place(L, keys);
+  uint32_t idx = 99;
+  ASSERT_EQ(KG_FW_OK, kg_fw_run_job(&fw, &L.desc_addr, 1, kLayerTimeout, &idx, nullptr));
+  EXPECT_EQ(1u, idx);
+  EXPECT_EQ(L.expect, dev->output(L, nullptr));
+}
+
+TEST_F(Fw, ProvisionEveryAesKeySize) {
+  for (unsigned n : {16u, 24u, 32u}) {
+    keys = kgt::random_keys(rng, g, n);
+    EXPECT_EQ(KG_FW_OK, provision_ok()) << n;
+    Layer L = kgt::random_layer(rng, g, false, KG_CRYPT_DEEPLOCK, true, keys);
+    dev->place(L, keys);
+    ASSERT_EQ(KG_FW_OK, kg_fw_run_job(&fw, &L.desc_addr, 1, kLayerTimeout, nullptr, nullptr)) << n;
+    EXPECT_EQ(L.expect, dev->output(L, nullptr)) << n;
+  }
+  EXPECT_EQ(KG_FW_EINVAL, kg_fw_provision(&fw, keys.aes.data(), 20, keys.sign.data(),
+                                          g.rows * g.cols, keys.nonce, kcv_of(keys).data(), 0, 0, 0));
+  EXPECT_EQ(KG_FW_EINVAL, kg_fw_provision(&fw, keys.aes.data(), 16, keys.sign.data(),
+                                          g.rows * g.cols + 1, keys.nonce, kcv_of(keys).data(), 0, 0, 0));
+  EXPECT_EQ(KG_FW_EINVAL, kg_fw_provision(&fw, keys.aes.data(), 16, keys.sign.data(),
+                                          g.rows * g.cols, keys.nonce, kcv_of(keys).data(), 3, 0, 0));
+}
+
+TEST_F(Fw, WrongKcvIsReportedAndRefusePolicyStopsTheJob) {
+  auto kcv = kcv_of(keys);
+  kcv[3] ^= 0x10;
+  EXPECT_EQ(KG_FW_EKCV, provision(keys, kcv, KG_POLICY_REFUSE));
+  EXPECT_EQ(uint32_t(KG_ERR_KCV_MISMATCH), fw.last_hw_err);
+  EXPECT_EQ(1u, (key_status() & KG_KEY_STATUS_FAILS_MASK) >> KG_KEY_STATUS_FAILS_SHIFT);
+  EXPECT_EQ(0u, key_status() & KG_KEY_STATUS_KCV_OK_MASK);
+  // Layer 0 needs no key and runs; layer 1 is encrypted and refused.
+  auto v = job(KG_CRYPT_NONE, KG_CRYPT_CTR, KG_CRYPT_NONE);
+  auto a = addrs(v);
+  uint32_t idx = 99;
+  EXPECT_EQ(KG_FW_EWRONGKEY, kg_fw_run_job(&fw, a.data(), 3, kLayerTimeout, &idx, nullptr));
+  EXPECT_EQ(1u, idx);
+  EXPECT_EQ(v[0].expect, dev->output(v[0], nullptr));
+  EXPECT_TRUE(untouched(v[2])) << "the job must stop at the refused layer";
+  EXPECT_EQ(0u, rd(KG_REG_IRQ_STATUS)) << "causes cleared";
+  // The right KCV then passes, and the job runs.
+  EXPECT_EQ(KG_FW_OK, kg_fw_key_check(&fw, keys.nonce, kcv_of(keys).data()));
+  EXPECT_EQ(KG_FW_OK, kg_fw_run_job(&fw, a.data(), 3, kLayerTimeout, &idx, nullptr));
+  for (auto& L : v) EXPECT_EQ(L.expect, dev->output(L, nullptr));
+}
+
+TEST_F(Fw, RunPolicyRunsWithGarbage) {
+  auto kcv = kcv_of(keys);
+  Keys wrong = keys;
+  wrong.aes[0] ^= 1;
+  EXPECT_EQ(KG_FW_EKCV, provision(wrong, kcv, KG_POLICY_RUN));
+  Layer L = kgt::random_layer(rng, g, false, KG_CRYPT_CTR, false, keys);
+  dev->place(L, keys);
+  EXPECT_EQ(KG_FW_OK, kg_fw_run_job(&fw, &L.desc_addr, 1, kLayerTimeout, nullptr, nullptr));
+  const auto out = dev->output(L, nullptr);
+  size_t differ = 0;
+  for (size_t i = 0; i < out.size(); i++) differ += out[i] != L.expect[i];
+  EXPECT_GT(differ, out.size() / 4);
+}
+
+TEST_F(Fw, LockoutAfterThresholdUntilZeroize) {
+  auto bad = kcv_of(keys);
+  bad[0] ^= 0x80;
+  EXPECT_EQ(KG_FW_EKCV, provision(keys, bad, KG_POLICY_LOCKOUT, 2));
+  EXPECT_EQ(KG_FW_ELOCKEDOUT, provision(keys, bad, KG_POLICY_LOCKOUT, 2));
+  EXPECT_NE(0u, key_status() & KG_KEY_STATUS_LOCKED_OUT_MASK);
+  // Even the right key is refused now.
+  EXPECT_EQ(KG_FW_ELOCKEDOUT, provision(keys, kcv_of(keys), KG_POLICY_LOCKOUT, 2));
+  EXPECT_EQ(uint32_t(KG_ERR_LOCKED_OUT), fw.last_hw_err);
+  Layer L = kgt::random_layer(rng, g, false, KG_CRYPT_DEEPLOCK, true, keys);
+  dev->place(L, keys);
+  uint32_t idx = 99;
+  EXPECT_EQ(KG_FW_ELOCKEDOUT, kg_fw_run_job(&fw, &L.desc_addr, 1, kLayerTimeout, &idx, nullptr));
+  EXPECT_EQ(0u, idx);
+  EXPECT_TRUE(untouched(L));
+  // Zeroize clears lockout and keys: the layer now has no key at all.
+  ASSERT_EQ(KG_FW_OK, kg_fw_zeroize(&fw));
+  EXPECT_EQ(KG_FW_ENOKEY, kg_fw_run_job(&fw, &L.desc_addr, 1, kLayerTimeout, &idx, nullptr));
+  EXPECT_EQ(KG_FW_ENOKEY, kg_fw_key_check(&fw, keys.nonce, kcv_of(keys).data()));
+  ASSERT_EQ(KG_FW_OK, provision(keys, kcv_of(keys), KG_POLICY_LOCKOUT, 2));
+  EXPECT_EQ(KG_FW_OK, kg_fw_run_job(&fw, &L.desc_addr, 1, kLayerTimeout, &idx, nullptr));
+  EXPECT_EQ(L.expect, dev->output(L, nullptr));
+}
+
+TEST_F(Fw, LockThenAnyKeyWriteIsAVaultViolation) {
+  ASSERT_EQ(KG_FW_OK, provision(keys, kcv_of(keys), KG_POLICY_REFUSE, 0, 1));
+  EXPECT_NE(0u, key_status() & KG_KEY_STATUS_LOCKED_MASK);
+  Keys other = kgt::random_keys(rng, g, 32);
+  EXPECT_EQ(KG_FW_EVAULT, provision(other, kcv_of(other)));
+  EXPECT_NE(0u, fw.last_irq & KG_IRQ_STATUS_VAULT_MASK);
+  EXPECT_EQ(0u, rd(KG_REG_IRQ_STATUS));
+  // The locked key is unchanged: its check still passes and layers run.
+  EXPECT_EQ(KG_FW_OK, kg_fw_key_check(&fw, keys.nonce, kcv_of(keys).data()));
+  EXPECT_EQ(KG_FW_EKCV, kg_fw_key_check(&fw, other.nonce, kcv_of(other).data()));
+  EXPECT_EQ(KG_FW_OK, kg_fw_key_check(&fw, keys.nonce, kcv_of(keys).data()));
+  Layer L = kgt::random_layer(rng, g, true, KG_CRYPT_CTR, true, keys);
+  dev->place(L, keys);
+  EXPECT_EQ(KG_FW_OK, kg_fw_run_job(&fw, &L.desc_addr, 1, kLayerTimeout, nullptr, nullptr));
+  EXPECT_EQ(L.expect, dev->output(L, nullptr));
+}
+
+// --------------------------------------------------------------------- jobs
+
+TEST_F(Fw, ThreeLayerJobIsExactWithPerfCounters) {
+  ASSERT_EQ(KG_FW_OK, provision_ok());
+  auto v = job();
+  auto a = addrs(v);
+  kg_fw_perf perf[3];
+  std::memset(perf, 0, sizeof perf);
+  uint32_t idx = 99;
+  ASSERT_EQ(KG_FW_OK, kg_fw_run_job(&fw, a.data(), 3, kLayerTimeout, &idx, perf));
+  EXPECT_EQ(3u, idx);
+  for (size_t i = 0; i < v.size(); i++) {
+    bool pad_ok = false;
+    EXPECT_EQ(v[i].expect, dev->output(v[i], &pad_ok)) << i << ": " << kgt::describe(v[i]);
+    EXPECT_TRUE(pad_ok) << i;
+    EXPECT_GT(perf[i].cycles, 0u) << i;
+    EXPECT_GE(perf[i].cycles, perf[i].busy) << i;
+    EXPECT_GT(perf[i].busy, 0u) << i;
+    EXPECT_GT(perf[i].compute, 0u) << i;
+    EXPECT_GE(perf[i].wr_bytes, uint64_t(v[i].M) * v[i].N) << i;
+    EXPECT_GT(perf[i].rd_bytes, 0u) << i;
+  }
+  EXPECT_EQ(0u, rd(KG_REG_STATUS) & KG_STATUS_BUSY_MASK);
+  EXPECT_EQ(0u, rd(KG_REG_IRQ_STATUS));
+  EXPECT_EQ(0u, kgsim_hal_errors());
+}
+
+TEST_F(Fw, IllegalDescriptorStopsTheJobAtItsIndex) {
+  ASSERT_EQ(KG_FW_OK, provision_ok());
+  struct Case {
+    int word;
+    uint32_t mask, val;
+    int want;
+  } cases[] = {
+      {KG_DESC_CFG, KG_DESC_CFG_MAGIC_MASK, 0x1234u << 16, KG_FW_EDESC_MAGIC},
+      {KG_DESC_CFG, KG_DESC_CFG_OP_MASK, 7u, KG_FW_EDESC_OP},
+      {KG_DESC_CFG, KG_DESC_CFG_CRYPT_MASK, 3u << KG_DESC_CFG_CRYPT_SHIFT, KG_FW_EDESC_CRYPT},
+      {KG_DESC_IN_ADDR, 0xffffffffu, 0x10008u, KG_FW_EDESC_ALIGN},
+      {15, 0xffffffffu, 1u, KG_FW_EDESC_RSVD},
+  };
+  for (const auto& c : cases) {
+    auto v = job();
+    uint32_t words[16];
+    kg_pack_desc(&v[1].d, words);
+    write_desc_word(v[1], c.word, (words[c.word] & ~c.mask) | c.val);
+    auto a = addrs(v);
+    uint32_t idx = 99;
+    EXPECT_EQ(c.want, kg_fw_run_job(&fw, a.data(), 3, kLayerTimeout, &idx, nullptr))
+        << kg_fw_strstatus(c.want);
+    EXPECT_EQ(1u, idx);
+    EXPECT_NE(0u, fw.last_irq & KG_IRQ_STATUS_DESC_ERR_MASK);
+    EXPECT_EQ(v[0].expect, dev->output(v[0], nullptr));
+    EXPECT_TRUE(untouched(v[1]));
+    EXPECT_TRUE(untouched(v[2])) << "the job must stop at the illegal layer";
+  }
+  // A misaligned descriptor address is refused before the device is touched.
+  auto v = job();
+  auto a = addrs(v);
+  a[2] += 8;
+  uint32_t idx = 99;
+  EXPECT_EQ(KG_FW_EINVAL, kg_fw_run_job(&fw, a.data(), 3, kLayerTimeout, &idx, nullptr));
+  EXPECT_EQ(2u, idx);
+  EXPECT_TRUE(untouched(v[0]));
+}
+
+TEST_F(Fw, BusErrorStopsTheJob) {
+  ASSERT_EQ(KG_FW_OK, provision_ok());
+  auto v = job();
+  kgsim_fault f{};
+  f.mode = KGSIM_FAULT_RANGE;
+  f.dirs = KGSIM_DIR_READ;
+  f.resp = KGSIM_RESP_SLVERR;
+  f.lo = v[2].d.w_addr;
+  f.hi = v[2].d.w_addr + 16;
+  ASSERT_EQ(KGSIM_OK, kgsim_set_fault(dev->sim(), 0, &f));
+  auto a = addrs(v);
+  uint32_t idx = 99;
+  EXPECT_EQ(KG_FW_EBUS, kg_fw_run_job(&fw, a.data(), 3, kLayerTimeout, &idx, nullptr));
+  EXPECT_EQ(2u, idx);
+  EXPECT_EQ(v[1].expect, dev->output(v[1], nullptr));
+}
+
+TEST_F(Fw, TimeoutSoftResetsAndTheNextJobRuns) {
+  ASSERT_EQ(KG_FW_OK, provision_ok());
+  auto v = job();
+  auto a = addrs(v);
+  uint32_t idx = 99;
+  // Far too little time for layer 1: the firmware must abort it.
+  kg_fw_perf perf[3];
+  ASSERT_EQ(KG_FW_OK, kg_fw_run_job(&fw, a.data(), 1, kLayerTimeout, &idx, perf));
+  const uint64_t need = perf[0].busy;
+  EXPECT_EQ(KG_FW_ETIMEOUT, kg_fw_run_job(&fw, a.data(), 3, need / 4 + 1, &idx, nullptr));
+  EXPECT_EQ(0u, idx);
+  EXPECT_EQ(0u, rd(KG_REG_STATUS) & KG_STATUS_BUSY_MASK) << "engine left running";
+  EXPECT_EQ(0u, rd(KG_REG_IRQ_STATUS));
+  EXPECT_TRUE(untouched(v[2]));
+  ASSERT_EQ(KG_FW_OK, kg_fw_run_job(&fw, a.data(), 3, kLayerTimeout, &idx, nullptr));
+  for (auto& L : v) EXPECT_EQ(L.expect, dev->output(L, nullptr));
+}
+
+TEST_F(Fw, HungMemoryIsCaughtByTheTimeout) {
+  kgsim_config cfg = kgsim_config_default();
+  cfg.dram.read_latency = 400000;  // a DRAM that effectively never answers
+  open(&cfg);
+  fw.reset_timeout = 5000000;
+  Layer L = kgt::random_layer(rng, g, false, KG_CRYPT_NONE, false, keys);
+  dev->place(L, keys);
+  const uint32_t a[2] = {L.desc_addr, L.desc_addr};
+  uint32_t idx = 99;
+  const uint64_t c0 = kgsim_cycles(dev->sim());
+  EXPECT_EQ(KG_FW_ETIMEOUT, kg_fw_run_job(&fw, a, 2, 50000, &idx, nullptr));
+  EXPECT_EQ(0u, idx);
+  EXPECT_GE(kgsim_cycles(dev->sim()) - c0, 50000u);
+  EXPECT_EQ(0u, rd(KG_REG_STATUS) & KG_STATUS_BUSY_MASK);
+  EXPECT_TRUE(untouched(L));
+}
+
+TEST(FwStatus, EveryCodeHasItsOwnMessage) {
+  std::vector<std::string> seen;
+  for (int c = 0; c > -KG_FW_STATUS_COUNT; c--) {
+    const char* s = kg_fw_strstatus(c);
+    ASSERT_NE(nullptr, s);
+    EXPECT_STRNE("unknown status", s) << c;
+    for (auto& o : seen) EXPECT_NE(o, s) << c;
+    seen.push_back(s);
+  }
+  EXPECT_STREQ("unknown status", kg_fw_strstatus(1));
+  EXPECT_STREQ("unknown status", kg_fw_strstatus(-KG_FW_STATUS_COUNT));
+  EXPECT_EQ(KG_FW_EKCV, kg_fw_map_hw_err(KG_ERR_KCV_MISMATCH));
+  EXPECT_EQ(KG_FW_EHW, kg_fw_map_hw_err(200));
+  for (uint32_t e = 1; e <= 13; e++) EXPECT_NE(KG_FW_OK, kg_fw_map_hw_err(e)) << e;
+}
+
+}  // namespace
