@@ -55,13 +55,17 @@ soak: build
 	  KG_TOP_LAYERS=2000 KG_SEED=$(SOAK_SEED) $$t --gtest_filter='*Random*' || exit 1; \
 	done
 
-bench-array: build
+# Benchmarks build their own (larger) geometries on demand.
+bench-array: configure
+	cmake --build $(BUILD) -j $(JOBS) --target kg_bench_array
 	$(BUILD)/sim/bench/array/kg_bench_array
 
-bench-aes: build
+bench-aes: configure
+	cmake --build $(BUILD) -j $(JOBS) --target kg_bench_aes
 	$(BUILD)/sim/bench/aes/kg_bench_aes
 
-bench-soc: build
+bench-soc: configure
+	cmake --build $(BUILD) -j $(JOBS) --target kg_bench_soc
 	$(BUILD)/sim/bench/top/kg_bench_soc
 
 synth: deps
