@@ -196,8 +196,10 @@ TEST_F(Fw, ProvisionEveryAesKeySize) {
 TEST_F(Fw, WrongKcvIsReportedAndRefusePolicyStopsTheJob) {
   auto kcv = kcv_of(keys);
   kcv[3] ^= 0x10;
-  EXPECT_EQ(KG_FW_EKCV, provision(keys, kcv, KG_POLICY_REFUSE));
+  // lock = 1: a key that failed its check is never locked in.
+  EXPECT_EQ(KG_FW_EKCV, provision(keys, kcv, KG_POLICY_REFUSE, 0, 1));
   EXPECT_EQ(uint32_t(KG_ERR_KCV_MISMATCH), fw.last_hw_err);
+  EXPECT_EQ(0u, key_status() & KG_KEY_STATUS_LOCKED_MASK);
   EXPECT_EQ(1u, (key_status() & KG_KEY_STATUS_FAILS_MASK) >> KG_KEY_STATUS_FAILS_SHIFT);
   EXPECT_EQ(0u, key_status() & KG_KEY_STATUS_KCV_OK_MASK);
   // Layer 0 needs no key and runs; layer 1 is encrypted and refused.
@@ -213,6 +215,15 @@ TEST_F(Fw, WrongKcvIsReportedAndRefusePolicyStopsTheJob) {
   EXPECT_EQ(KG_FW_OK, kg_fw_key_check(&fw, keys.nonce, kcv_of(keys).data()));
   EXPECT_EQ(KG_FW_OK, kg_fw_run_job(&fw, a.data(), 3, kLayerTimeout, &idx, nullptr));
   for (auto& L : v) EXPECT_EQ(L.expect, dev->output(L, nullptr));
+}
+
+TEST_F(Fw, KeyCheckTimeoutIsReported) {
+  fw.key_timeout = 1;  // far shorter than a KCV computation
+  EXPECT_EQ(KG_FW_ETIMEOUT, provision_ok());
+  // The check finishes in the background; a later one then works.
+  kgsim_step(dev->sim(), 10000);
+  fw.key_timeout = 100000;
+  EXPECT_EQ(KG_FW_OK, kg_fw_key_check(&fw, keys.nonce, kcv_of(keys).data()));
 }
 
 TEST_F(Fw, RunPolicyRunsWithGarbage) {
@@ -325,6 +336,9 @@ TEST_F(Fw, IllegalDescriptorStopsTheJobAtItsIndex) {
     EXPECT_TRUE(untouched(v[1]));
     EXPECT_TRUE(untouched(v[2])) << "the job must stop at the illegal layer";
   }
+  uint32_t none = 99;
+  EXPECT_EQ(KG_FW_OK, kg_fw_run_job(&fw, nullptr, 0, kLayerTimeout, &none, nullptr));
+  EXPECT_EQ(0u, none);
   // A misaligned descriptor address is refused before the device is touched.
   auto v = job();
   auto a = addrs(v);
