@@ -37,6 +37,7 @@ lint: deps
 
 synth-check: deps
 	scripts/synth_check.sh
+	scripts/synth_check.sh rtl/synth_targets_slow.txt
 
 test: build lint
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
