@@ -12,8 +12,8 @@
 // on another requester's data (kgmac's weight path reserves FIFO space
 // before it asks), so the shared R channel cannot deadlock.
 //
-// flush: stop granting; R beats of outstanding bursts are still delivered
-// (requesters discard them while flushing). idle = nothing outstanding.
+// flush: stop granting; R beats of outstanding bursts are still offered to
+// their requesters and dropped if not taken. idle = nothing outstanding.
 // An R beat with RRESP != OKAY raises bus_err for one cycle.
 //======================================================================
 `default_nettype none
@@ -161,7 +161,9 @@ module kg_dma_rd #(
     end
   endgenerate
 
-  assign m_axi_rready = have & rsp_ready[head];
+  // While flushing (layer abort) beats nobody takes are dropped, so an
+  // abort can never wait on a requester that has stopped.
+  assign m_axi_rready = have & (rsp_ready[head] | flush);
   assign rsp_data     = m_axi_rdata;
   assign rsp_last     = m_axi_rlast;
   assign rsp_err      = (m_axi_rresp != 2'b00);
