@@ -97,6 +97,26 @@ TEST_F(Fw, InitDiscoversGeometryAndEnablesInterrupts) {
   EXPECT_EQ(0, kgsim_irq(dev->sim()));
 }
 
+TEST_F(Fw, InitAbortsALayerLeftRunning) {
+  kg_layer_desc d{};
+  d.op = KG_OP_FC;
+  d.m = 200;
+  d.k = 8 * g.rows;
+  d.n = 4 * g.cols;
+  Layer L = kgt::make_layer(rng, g, d, 0x10000, false);
+  dev->place(L, keys);
+  dev->wr(KG_REG_DESC_ADDR, L.desc_addr);
+  dev->wr(KG_REG_CTRL, KG_CTRL_START_MASK);
+  kgsim_step(dev->sim(), 300);
+  ASSERT_EQ(1u, rd(KG_REG_STATUS) & KG_STATUS_BUSY_MASK);
+  ASSERT_EQ(KG_FW_OK, kg_fw_init(&fw, &hal));
+  EXPECT_EQ(0u, rd(KG_REG_STATUS) & KG_STATUS_BUSY_MASK);
+  EXPECT_EQ(0u, rd(KG_REG_IRQ_STATUS));
+  EXPECT_EQ(0, kgsim_irq(dev->sim()));
+  ASSERT_EQ(KG_FW_OK, kg_fw_run_job(&fw, &L.desc_addr, 1, kLayerTimeout, nullptr, nullptr));
+  EXPECT_EQ(L.expect, dev->output(L, nullptr));
+}
+
 // A HAL over the real one that lies about one register.
 struct LyingHal {
   kg_hal inner;
