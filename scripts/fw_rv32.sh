@@ -13,7 +13,7 @@ command -v "$SIZE" >/dev/null || { echo "fw_rv32: $SIZE not found" >&2; exit 1; 
 
 mkdir -p "$out/obj"
 flags=(-march=rv32imc -mabi=ilp32 -ffreestanding -nostdlib -Os -std=c11
-       -Wall -Wextra -Werror -ffunction-sections -fdata-sections
+       -Wall -Wextra -Werror -ffunction-sections -fdata-sections -fstack-usage
        -I"$fw/include" -I"$fw/rv32" -I"$root/driver/include")
 objs=()
 for src in "$fw"/src/*.c "$fw"/rv32/*.c "$fw"/rv32/start.S; do
@@ -34,3 +34,5 @@ echo "== kgmac firmware, rv32imc, -Os: $out/kg_fw.elf"
 "$SIZE" "$out/kg_fw.elf"
 echo "== per object (the firmware proper is kg_fw_*.o)"
 "$SIZE" "${objs[@]}" | sed "s|$out/obj/||"
+echo "== largest stack frames (bytes per function, -fstack-usage)"
+cat "$out"/obj/*.su | sort -t$'\t' -k2 -n -r | head -6 | sed 's|^.*/||'

@@ -328,6 +328,48 @@ TEST_F(Fw, ThreeLayerJobIsExactWithPerfCounters) {
   EXPECT_EQ(0u, kgsim_hal_errors());
 }
 
+// A small network: each layer reads the previous layer's output in device
+// memory, as a model's layers do.
+TEST_F(Fw, ChainedLayersFeedEachOther) {
+  ASSERT_EQ(KG_FW_OK, provision_ok());
+  std::vector<Layer> v;
+  kg_layer_desc d{};
+  d.op = KG_OP_FC;
+  d.crypt = KG_CRYPT_CTR;
+  d.sign = 1;
+  d.relu = 1;
+  d.m = 9;
+  d.k = 3 * g.rows + 1;
+  d.n = 2 * g.cols + 3;
+  d.w_pos = 0;
+  v.push_back(kgt::make_layer(rng, g, d, 0x10000, false));
+  for (uint32_t i = 1; i < 3; i++) {
+    const Layer& p = v.back();
+    kg_layer_desc e = d;
+    e.crypt = i == 1 ? KG_CRYPT_DEEPLOCK : KG_CRYPT_NONE;
+    e.relu = i == 1;
+    e.k = p.N;
+    e.n = g.cols + 2 * i;
+    e.w_pos = 16 * 1024 * i;
+    Layer L = kgt::make_layer(rng, g, e, 0x10000 + 0x20000 * i, false);
+    L.d.in_addr = p.d.out_addr;
+    L.d.in_stride = p.d.out_stride;
+    L.in.assign((size_t)p.M * p.d.out_stride, 0);
+    for (uint32_t m = 0; m < p.M; m++)
+      std::memcpy(&L.in[(size_t)m * p.d.out_stride], &p.expect[(size_t)m * p.N], p.N);
+    kgt::compute_expect(L);
+    v.push_back(L);
+  }
+  // Later layers first: each earlier layer's placement then overwrites the
+  // next one's input with its 0xa5 output fill, so only the job can fill it.
+  for (size_t i = v.size(); i-- > 0;) dev->place(v[i], keys);
+  EXPECT_TRUE(untouched(v[0]));
+  auto a = addrs(v);
+  uint32_t idx = 99;
+  ASSERT_EQ(KG_FW_OK, kg_fw_run_job(&fw, a.data(), 3, kLayerTimeout, &idx, nullptr));
+  for (size_t i = 0; i < v.size(); i++) EXPECT_EQ(v[i].expect, dev->output(v[i], nullptr)) << i;
+}
+
 TEST_F(Fw, IllegalDescriptorStopsTheJobAtItsIndex) {
   ASSERT_EQ(KG_FW_OK, provision_ok());
   struct Case {
