@@ -29,6 +29,9 @@ static void perf_delta(const uint64_t a[PERF_N], const uint64_t b[PERF_N], kg_fw
 /* One layer: 0 or a KG_FW_E* code. */
 static int run_layer(kg_fw *c, uint32_t desc_addr, uint64_t timeout, kg_fw_perf *perf) {
   if (kg_fw_rd(c, KG_REG_STATUS) & KG_STATUS_BUSY_MASK) return KG_FW_EBUSY;
+  /* A key check still running (after a check timeout) would raise the
+   * interrupt this layer waits for. */
+  if (kg_fw_rd(c, KG_REG_KEY_STATUS) & KG_KEY_STATUS_CHECK_BUSY_MASK) return KG_FW_EBUSY;
   kg_fw_irq_clear(c);
   kg_fw_wr(c, KG_REG_DESC_ADDR, desc_addr);
   if (kg_fw_rd(c, KG_REG_DESC_ADDR) != desc_addr) return KG_FW_EHW;

@@ -240,6 +240,13 @@ TEST_F(Fw, WrongKcvIsReportedAndRefusePolicyStopsTheJob) {
 TEST_F(Fw, KeyCheckTimeoutIsReported) {
   fw.key_timeout = 1;  // far shorter than a KCV computation
   EXPECT_EQ(KG_FW_ETIMEOUT, provision_ok());
+  ASSERT_NE(0u, key_status() & KG_KEY_STATUS_CHECK_BUSY_MASK);
+  // No layer starts under a running check (its interrupt would be taken
+  // for the layer's).
+  Layer L = kgt::random_layer(rng, g, false, KG_CRYPT_NONE, false, keys);
+  dev->place(L, keys);
+  uint32_t idx = 99;
+  EXPECT_EQ(KG_FW_EBUSY, kg_fw_run_job(&fw, &L.desc_addr, 1, kLayerTimeout, &idx, nullptr));
   // The check finishes in the background; a later one then works.
   kgsim_step(dev->sim(), 10000);
   fw.key_timeout = 100000;
