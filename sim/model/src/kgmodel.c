@@ -1,0 +1,836 @@
+/* kgmodel.c: the functional model of kg_top (see kgmodel.h, docs/model.md). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kg_aes.h"
+#include "kgmac/kg_regs.h"
+#include "kgmac/ref_layer.h"
+#include "kgmodel_csr.h"
+
+enum { CNT_CYCLES, CNT_BUSY, CNT_COMPUTE, CNT_RD, CNT_WR, CNT_DMA_STALL, CNT_DEC_STALL };
+
+#define KCV_CYCLES 14u     /* CHECK: command write to result (kg_top: 14 with a ready key) */
+#define SRST_CYCLES 4u     /* SOFT_RESET: abort, two reset cycles, done */
+#define IRQ_MASK 0x3fu
+
+kgmodel_config kgmodel_config_default(void) {
+  kgmodel_config c;
+  memset(&c, 0, sizeof c);
+  c.rows = 16;
+  c.cols = 16;
+  c.acc_depth = 256;
+  c.half_words = 2048;
+  c.param_depth = 1024;
+  c.dram_base = 0;
+  c.dram_size = 64ull << 20;
+  c.reg_cycles = 3;
+  c.read_latency = 50;
+  return c;
+}
+
+static int is_pow2(uint32_t x) { return x && !(x & (x - 1)); }
+
+kgmodel *kgmodel_create(const kgmodel_config *cfg, char *err, size_t errlen) {
+  kgmodel_config c = cfg ? *cfg : kgmodel_config_default();
+  const char *why = NULL;
+  if (!is_pow2(c.rows) || !is_pow2(c.cols) || c.rows * c.cols > 1024)
+    why = "rows and cols must be powers of two with rows*cols <= 1024";
+  else if (c.acc_depth < 1 || c.acc_depth > 65535 || c.half_words < 1 || c.half_words > 65535 ||
+           c.param_depth < 1 || c.param_depth > 65535)
+    why = "acc_depth, half_words and param_depth must be in 1..65535";
+  else if ((c.dram_base & 15) || (c.dram_size & 15) || c.dram_size == 0 ||
+           c.dram_base + c.dram_size > (1ull << 32))
+    why = "dram base/size must be 16-byte multiples inside 4 GiB";
+  if (why) {
+    if (err && errlen) snprintf(err, errlen, "%s", why);
+    return NULL;
+  }
+  kgmodel *m = calloc(1, sizeof *m);
+  if (m) m->mem = calloc(1, (size_t)c.dram_size);
+  if (!m || !m->mem) {
+    if (m) free(m);
+    if (err && errlen) snprintf(err, errlen, "out of memory");
+    return NULL;
+  }
+  m->cfg = c;
+  kgmodel_reset(m);
+  return m;
+}
+
+void kgmodel_destroy(kgmodel *m) {
+  if (!m) return;
+  free(m->mem);
+  free(m->out);
+  free(m);
+}
+
+unsigned kgmodel_rows(const kgmodel *m) { return m ? m->cfg.rows : 0; }
+unsigned kgmodel_cols(const kgmodel *m) { return m ? m->cfg.cols : 0; }
+
+int kgmodel_reset(kgmodel *m) {
+  if (!m) return KGMODEL_EINVAL;
+  uint8_t *mem = m->mem;
+  int8_t *out = m->out;
+  size_t cap = m->out_cap;
+  kgmodel_config c = m->cfg;
+  kgmodel_fault f[KGMODEL_FAULT_SLOTS];
+  memcpy(f, m->fault, sizeof f);
+  uint64_t now = m->now;
+  memset(m, 0, sizeof *m);
+  m->mem = mem;
+  m->out = out;
+  m->out_cap = cap;
+  m->cfg = c;
+  memcpy(m->fault, f, sizeof f);
+  m->now = now;
+  m->pol_thr = (KG_RST_POLICY & KG_POLICY_THRESHOLD_MASK) >> KG_POLICY_THRESHOLD_SHIFT;
+  m->pol_mode = (KG_RST_POLICY & KG_POLICY_MODE_MASK) >> KG_POLICY_MODE_SHIFT;
+  return KGMODEL_OK;
+}
+
+/*----------------------------------------------------------------------
+ * Interrupts and completions.
+ *--------------------------------------------------------------------*/
+static uint32_t done_irq(uint32_t e) {
+  switch (e) {
+    case KG_ERR_OK:
+    case KG_ERR_ABORTED: return KG_IRQ_STATUS_DONE_MASK;
+    case KG_ERR_WRONG_KEY:
+    case KG_ERR_KCV_MISMATCH: return KG_IRQ_STATUS_WRONG_KEY_MASK;
+    case KG_ERR_LOCKED_OUT: return KG_IRQ_STATUS_LOCKOUT_MASK;
+    case KG_ERR_BUS: return KG_IRQ_STATUS_BUS_ERR_MASK;
+    default: return KG_IRQ_STATUS_DESC_ERR_MASK;
+  }
+}
+
+int kgmodel_irq(const kgmodel *m) { return m && (m->irq_status & m->irq_enable) ? 1 : 0; }
+
+static void aes_key_bytes(const kgmodel *m, uint8_t key[32]) {
+  for (unsigned j = 0; j < 32; j++) key[j] = (uint8_t)(m->aes_key[j / 4] >> (24 - 8 * (j % 4)));
+}
+static void nonce_bytes(const kgmodel *m, uint8_t n[12]) {
+  for (unsigned j = 0; j < 12; j++) n[j] = (uint8_t)(m->nonce[j / 4] >> (24 - 8 * (j % 4)));
+}
+static size_t aes_len_bytes(uint32_t len) { return len == 0 ? 16 : (len == 1 ? 24 : 32); }
+
+static void engine_done(kgmodel *m) {
+  m->busy = false;
+  m->aborting = false;
+  if (m->done_err == KG_ERR_OK) {
+    for (uint32_t r = 0; r < m->out_m; r++)
+      memcpy(m->mem + (m->out_addr - m->cfg.dram_base) + (uint64_t)r * m->out_stride,
+             m->out + (size_t)r * m->out_n, m->out_n);
+  }
+  for (int i = CNT_COMPUTE; i < KGM_NCNT; i++) m->cnt[i] += m->add[i];
+  memset(m->add, 0, sizeof m->add);
+  m->err = m->done_err;
+  m->irq_status |= done_irq(m->done_err);
+}
+
+static void check_done(kgmodel *m) {
+  m->chk_busy = false;
+  if (m->chk_stale || !m->aes_valid) {
+    m->err = KG_ERR_ABORTED;
+    m->irq_status |= KG_IRQ_STATUS_DONE_MASK;
+    return;
+  }
+  uint8_t key[32], n[12], kcv[8];
+  aes_key_bytes(m, key);
+  nonce_bytes(m, n);
+  kg_aes_key ak;
+  kg_aes_key_init(&ak, key, aes_len_bytes(m->aes_len));
+  kg_kcv(&ak, n, kcv);
+  kg_aes_key_wipe(&ak);
+  memset(key, 0, sizeof key);
+  const uint32_t k0 = ((uint32_t)kcv[0] << 24) | ((uint32_t)kcv[1] << 16) | ((uint32_t)kcv[2] << 8) | kcv[3];
+  const uint32_t k1 = ((uint32_t)kcv[4] << 24) | ((uint32_t)kcv[5] << 16) | ((uint32_t)kcv[6] << 8) | kcv[7];
+  if (k0 == m->kcv_exp[0] && k1 == m->kcv_exp[1]) {
+    m->kcv_ok = true;
+    m->err = KG_ERR_OK;
+    m->irq_status |= KG_IRQ_STATUS_DONE_MASK;
+  } else {
+    const uint32_t inc = m->fails == 255 ? 255 : m->fails + 1;
+    const uint32_t thr = m->pol_thr == 0 ? 1 : m->pol_thr;
+    m->err = KG_ERR_KCV_MISMATCH;
+    m->irq_status |= KG_IRQ_STATUS_WRONG_KEY_MASK;
+    m->fails = inc;
+    if (m->pol_mode == KG_POLICY_LOCKOUT && inc >= thr) {
+      m->lockout = true;
+      m->irq_status |= KG_IRQ_STATUS_LOCKOUT_MASK;
+    }
+  }
+}
+
+/* Advance model time to t, running the completions due on the way. */
+static void advance_to(kgmodel *m, uint64_t t) {
+  while (m->now < t) {
+    uint64_t next = t;
+    if (m->busy && m->done_t < next) next = m->done_t;
+    if (m->chk_busy && m->chk_t < next) next = m->chk_t;
+    if (next < m->now) next = m->now;
+    const uint64_t dt = next - m->now;
+    m->cnt[CNT_CYCLES] += dt;
+    if (m->busy) m->cnt[CNT_BUSY] += dt;
+    m->now = next;
+    /* The engine wins STATUS.ERR over a CHECK ending in the same cycle. */
+    if (m->chk_busy && m->chk_t <= m->now) check_done(m);
+    if (m->busy && m->done_t <= m->now) engine_done(m);
+    if (next == t) break;
+  }
+}
+
+int kgmodel_step(kgmodel *m, uint64_t n) {
+  if (!m) return KGMODEL_EINVAL;
+  advance_to(m, m->now + n);
+  return KGMODEL_OK;
+}
+
+uint64_t kgmodel_cycles(const kgmodel *m) { return m ? m->now : 0; }
+
+int kgmodel_run_until_irq(kgmodel *m, uint64_t max_cycles, uint64_t *waited) {
+  if (!m) return KGMODEL_EINVAL;
+  const uint64_t t0 = m->now, lim = t0 + max_cycles;
+  while (!kgmodel_irq(m)) {
+    uint64_t next = lim;
+    if (m->busy && m->done_t < next) next = m->done_t;
+    if (m->chk_busy && m->chk_t < next) next = m->chk_t;
+    if (next <= m->now && m->now >= lim) break;
+    advance_to(m, next);
+    if (m->now >= lim) break;
+  }
+  if (waited) *waited = m->now - t0;
+  return kgmodel_irq(m) ? KGMODEL_OK : KGMODEL_ETIMEOUT;
+}
+
+/*----------------------------------------------------------------------
+ * DRAM and faults.
+ *--------------------------------------------------------------------*/
+static int in_dram(const kgmodel *m, uint64_t a, uint64_t n) {
+  return a >= m->cfg.dram_base && a + n >= a && a + n <= m->cfg.dram_base + m->cfg.dram_size;
+}
+
+int kgmodel_mem_write(kgmodel *m, uint64_t addr, const void *src, size_t n) {
+  if (!m || (!src && n)) return KGMODEL_EINVAL;
+  if (!in_dram(m, addr, n)) return KGMODEL_ERANGE;
+  if (n) memcpy(m->mem + (addr - m->cfg.dram_base), src, n);
+  return KGMODEL_OK;
+}
+
+int kgmodel_mem_read(kgmodel *m, uint64_t addr, void *dst, size_t n) {
+  if (!m || (!dst && n)) return KGMODEL_EINVAL;
+  if (!in_dram(m, addr, n)) return KGMODEL_ERANGE;
+  if (n) memcpy(dst, m->mem + (addr - m->cfg.dram_base), n);
+  return KGMODEL_OK;
+}
+
+int kgmodel_set_fault(kgmodel *m, unsigned slot, const kgmodel_fault *f) {
+  if (!m || slot >= KGMODEL_FAULT_SLOTS) return KGMODEL_EINVAL;
+  if (!f || f->mode == KGMODEL_FAULT_OFF) {
+    memset(&m->fault[slot], 0, sizeof m->fault[slot]);
+    return KGMODEL_OK;
+  }
+  if (f->mode != KGMODEL_FAULT_RANGE || !(f->dirs & KGMODEL_DIR_BOTH) || f->hi <= f->lo)
+    return f->mode != KGMODEL_FAULT_RANGE ? KGMODEL_ENOTSUP : KGMODEL_EINVAL;
+  m->fault[slot] = *f;
+  return KGMODEL_OK;
+}
+
+/* A DMA access of [a, a+n) in direction dir fails (fault or outside DRAM). */
+static int dma_bad(const kgmodel *m, uint64_t a, uint64_t n, uint32_t dir) {
+  if (n == 0) return 0;
+  if (!in_dram(m, a, n)) return 1;
+  for (unsigned i = 0; i < KGMODEL_FAULT_SLOTS; i++) {
+    const kgmodel_fault *f = &m->fault[i];
+    if (f->mode == KGMODEL_FAULT_RANGE && (f->dirs & dir) && a < f->hi && f->lo < a + n) return 1;
+  }
+  return 0;
+}
+
+static int any_fault(const kgmodel *m) {
+  for (unsigned i = 0; i < KGMODEL_FAULT_SLOTS; i++)
+    if (m->fault[i].mode != KGMODEL_FAULT_OFF) return 1;
+  return 0;
+}
+
+/*----------------------------------------------------------------------
+ * The layer engine.
+ *--------------------------------------------------------------------*/
+static uint32_t clog2(uint32_t x) {
+  uint32_t r = 0;
+  while ((1u << r) < x) r++;
+  return r;
+}
+
+static uint32_t rd32le(const uint8_t *p) {
+  return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) | ((uint32_t)p[3] << 24);
+}
+
+typedef struct layer {
+  int conv, relu, sign;
+  uint32_t crypt;
+  uint64_t m, k, n, kt, nt;
+  uint32_t h, w, ic, kh, kw, stride, pad;
+  uint32_t in_addr, in_stride, out_addr, out_stride, w_addr, w_pos, p_addr;
+  uint64_t w_bytes, run, inrows;
+} layer;
+
+/* kg_layer_ctrl's decode and validate, in its priority order. */
+static uint32_t validate(const kgmodel *m, const uint32_t dw[16], layer *L) {
+  const uint32_t RB = clog2(m->cfg.rows), CB = clog2(m->cfg.cols);
+  const uint64_t TILE = ((uint64_t)m->cfg.rows * m->cfg.cols + 15) / 16 * 16;
+  const uint32_t w0 = dw[0], w1 = dw[1], w2 = dw[2], w3 = dw[3];
+  const uint32_t op = w0 & 0xff;
+  const int conv = (op == KG_OP_CONV);
+  const uint64_t h = w1 & 0xffff, w = w1 >> 16, ic = w2 & 0xffff, oc = w2 >> 16;
+  const uint64_t kh = w3 & 15, kw = (w3 >> 4) & 15, s = (w3 >> 8) & 3, pad = (w3 >> 12) & 7;
+  const uint64_t M18 = (1u << 18) - 1;
+  const uint64_t hp = (h + 2 * pad) & M18, wp = (w + 2 * pad) & M18;
+  const uint64_t oh = ((((hp - kh) & M18) >> (s == 2 ? 1 : 0)) + 1) & M18;
+  const uint64_t ow = ((((wp - kw) & M18) >> (s == 2 ? 1 : 0)) + 1) & M18;
+  const uint64_t dm = conv ? oh * ow : w1;
+  const uint64_t dk = conv ? kh * kw * ic : w2;
+  const uint64_t dn = conv ? oc : w3;
+  const uint64_t kt = (dk >> RB) + ((RB > 0) && (dk & ((1ull << RB) - 1)) != 0);
+  const uint64_t nt = (dn >> CB) + ((CB > 0) && (dn & ((1ull << CB) - 1)) != 0);
+  const uint64_t run = conv ? ic : dk;
+  const uint64_t inrows = conv ? h * w : dm;
+  const uint64_t in_end = (uint64_t)dw[4] + (inrows - 1) * (uint64_t)dw[5] + run;
+  const uint64_t out_end = (uint64_t)dw[6] + (dm - 1) * (uint64_t)dw[7] + dn;
+  const uint64_t w_bytes = kt * nt * TILE;
+  const uint64_t w_end = (uint64_t)dw[8] + w_bytes;
+  const uint64_t pos_end = (uint64_t)dw[9] + w_bytes;
+  const uint64_t p_end = (uint64_t)dw[10] + dn * 16;
+  const uint64_t LIM = 1ull << 32;
+
+  const int bad_magic = (w0 >> 16) != KG_DESC_MAGIC;
+  const int bad_op = op != KG_OP_FC && op != KG_OP_CONV;
+  const int bad_crypt = ((w0 >> 9) & 3) == 3;
+  const int reserved = ((w0 >> 12) & 15) != 0 || (dw[11] | dw[12] | dw[13] | dw[14] | dw[15]) != 0 ||
+                       (conv && (((w3 >> 10) & 3) != 0 || (w3 >> 15) != 0));
+  const int zero_dim = conv ? (h == 0 || w == 0 || ic == 0 || oc == 0 || kh == 0 || kw == 0)
+                            : (w1 == 0 || w2 == 0 || w3 == 0);
+  const int conv_bad = conv && (kh > 7 || kw > 7 || s == 0 || s == 3 || pad >= kh || pad >= kw ||
+                                hp < kh || wp < kw);
+  const int too_big = conv_bad || kt > m->cfg.half_words || dn > m->cfg.param_depth || dm >= LIM ||
+                      dk >= LIM || (uint64_t)dw[5] < run || (uint64_t)dw[7] < dn || nt > 0xffff ||
+                      in_end > LIM || out_end > LIM || w_end > LIM || pos_end > LIM || p_end > LIM;
+  const int misaligned = ((dw[4] | dw[5] | dw[6] | dw[7] | dw[8] | dw[9] | dw[10]) & 15) != 0;
+  const int uses_aes = ((w0 >> 9) & 3) != 0, uses_sign = (w0 >> 11) & 1;
+
+  if (bad_magic) return KG_ERR_BAD_MAGIC;
+  if (bad_op) return KG_ERR_BAD_OP;
+  if (bad_crypt) return KG_ERR_BAD_CRYPT;
+  if (reserved) return KG_ERR_RESERVED;
+  if (zero_dim) return KG_ERR_ZERO_DIM;
+  if (too_big) return KG_ERR_TOO_BIG;
+  if (misaligned) return KG_ERR_MISALIGNED;
+  if ((uses_aes || uses_sign) && m->lockout) return KG_ERR_LOCKED_OUT;
+  if ((uses_aes && !m->aes_valid) || (uses_sign && !m->sign_valid)) return KG_ERR_NO_KEY;
+  if (uses_aes && !m->kcv_ok && m->pol_mode != KG_POLICY_RUN) return KG_ERR_WRONG_KEY;
+
+  L->conv = conv;
+  L->relu = (w0 >> 8) & 1;
+  L->crypt = (w0 >> 9) & 3;
+  L->sign = uses_sign;
+  L->m = dm;
+  L->k = dk;
+  L->n = dn;
+  L->kt = kt;
+  L->nt = nt;
+  L->h = (uint32_t)h;
+  L->w = (uint32_t)w;
+  L->ic = (uint32_t)ic;
+  L->kh = (uint32_t)kh;
+  L->kw = (uint32_t)kw;
+  L->stride = (uint32_t)s;
+  L->pad = (uint32_t)pad;
+  L->in_addr = dw[4];
+  L->in_stride = dw[5];
+  L->out_addr = dw[6];
+  L->out_stride = dw[7];
+  L->w_addr = dw[8];
+  L->w_pos = dw[9];
+  L->p_addr = dw[10];
+  L->w_bytes = w_bytes;
+  L->run = run;
+  L->inrows = inrows;
+  return KG_ERR_OK;
+}
+
+/* Pass sizing as kg_layer_ctrl: mp = min(ACC_DEPTH, HALF_WORDS / KT, M). */
+static void passes_of(const kgmodel *m, const layer *L, uint64_t *mp, uint64_t *passes) {
+  uint64_t q = m->cfg.half_words / L->kt;
+  uint64_t p = L->m < m->cfg.acc_depth ? L->m : m->cfg.acc_depth;
+  if (q < m->cfg.acc_depth && q < L->m) p = q;
+  *mp = p;
+  *passes = (L->m + p - 1) / p;
+}
+
+static uint64_t r16(uint64_t x) { return (x + 15) & ~(uint64_t)15; }
+
+/* Analytic cycle estimate of a legal layer (docs/model.md). */
+static uint64_t estimate(const kgmodel *m, const layer *L, uint64_t rd_act) {
+  const uint64_t R = m->cfg.rows, C = m->cfg.cols, lat = m->cfg.read_latency;
+  const uint64_t tile_beats = (R * C + 15) / 16;
+  uint64_t mp, passes;
+  passes_of(m, L, &mp, &passes);
+  const uint64_t tiles = L->kt * L->nt;
+  /* Per tile the array takes max(rows, weight beats) cycles. */
+  const uint64_t per_tile_full = mp > tile_beats ? mp : tile_beats;
+  uint64_t t = 0;
+  for (uint64_t p = 0; p < passes; p++) {
+    const uint64_t rows = (p + 1 < passes) ? mp : L->m - mp * (passes - 1);
+    const uint64_t per_tile = rows > tile_beats ? rows : tile_beats;
+    uint64_t comp = tiles * (per_tile + 2);
+    (void)per_tile_full;
+    t += comp + R + C + 8;
+  }
+  const uint64_t act_beats = rd_act / 16;
+  const uint64_t first_act = (act_beats / passes) < 1 ? 1 : act_beats / passes;
+  return 90 + 3 * lat + first_act / (passes > 1 ? 1 : 1) + t;
+}
+
+/* Execute a legal layer into m->out; returns ERR_OK, ERR_BUS or ERR_RESERVED. */
+static uint32_t execute(kgmodel *m, const layer *L) {
+  const kg_geom g = {m->cfg.rows, m->cfg.cols};
+  const uint32_t R = g.rows, Cc = g.cols;
+  const uint64_t TILE = ((uint64_t)R * Cc + 15) / 16 * 16;
+  const uint64_t M = L->m, K = L->k, N = L->n;
+  uint64_t mp, passes;
+  passes_of(m, L, &mp, &passes);
+
+  /* Bus faults on the streams the layer moves. */
+  uint64_t rd_act = 0;
+  int bus = dma_bad(m, L->p_addr, N * 16, KGMODEL_DIR_READ) ||
+            dma_bad(m, L->w_addr, L->w_bytes, KGMODEL_DIR_READ);
+  for (uint64_t r = 0; r < L->inrows; r++) {
+    const uint64_t a = (uint64_t)L->in_addr + r * L->in_stride;
+    rd_act += r16(L->run);
+    if (!bus && (any_fault(m) || !in_dram(m, a, r16(L->run)))) bus = dma_bad(m, a, r16(L->run), KGMODEL_DIR_READ);
+  }
+  if (!bus && (any_fault(m) || !in_dram(m, L->out_addr, (M - 1) * L->out_stride + r16(N))))
+    for (uint64_t r = 0; r < M && !bus; r++)
+      bus = dma_bad(m, (uint64_t)L->out_addr + r * L->out_stride, r16(N), KGMODEL_DIR_WRITE);
+  m->add[CNT_RD] = 64;
+  if (bus) return KG_ERR_BUS;
+
+  /* Parameter records. */
+  const uint8_t *pr = m->mem + (L->p_addr - m->cfg.dram_base);
+  int32_t *bias = malloc(N * sizeof *bias);
+  int32_t *mult = malloc(N * sizeof *mult);
+  uint8_t *shift = malloc(N);
+  uint8_t *img = malloc(L->w_bytes);
+  int16_t *wt = malloc(N * K * sizeof *wt);
+  int8_t *A = malloc((M * K) + 1);
+  int32_t *acc = malloc(N * sizeof *acc);
+  uint32_t rc = KG_ERR_OK;
+  if (!bias || !mult || !shift || !img || !wt || !A || !acc) {
+    rc = KG_ERR_BUS; /* cannot happen for legal sizes in practice */
+    goto out;
+  }
+  for (uint64_t n = 0; n < N; n++) {
+    const uint8_t *r = pr + 16 * n;
+    bias[n] = (int32_t)rd32le(r);
+    mult[n] = (int32_t)rd32le(r + 4);
+    shift[n] = r[8];
+    int pad_nz = 0;
+    for (int i = 9; i < 16; i++) pad_nz |= r[i];
+    if (mult[n] < 0 || shift[n] == 0 || shift[n] > 62 || pad_nz) {
+      m->add[CNT_RD] += 16 * N;
+      rc = KG_ERR_RESERVED;
+      goto out;
+    }
+  }
+
+  /* Weight image: decrypt with the vault key at w_pos, un-tile, fold. */
+  memcpy(img, m->mem + (L->w_addr - m->cfg.dram_base), L->w_bytes);
+  if (L->crypt != KG_CRYPT_NONE) {
+    uint8_t key[32], nonce[12];
+    kg_aes_key ak;
+    aes_key_bytes(m, key);
+    nonce_bytes(m, nonce);
+    kg_aes_key_init(&ak, key, aes_len_bytes(m->aes_len));
+    kg_crypt_decrypt((int)L->crypt, &ak, nonce, L->w_pos, img, L->w_bytes);
+    kg_aes_key_wipe(&ak);
+    memset(key, 0, sizeof key);
+  }
+  uint8_t key_s[128];
+  for (unsigned i = 0; i < 128; i++) key_s[i] = (uint8_t)(m->sign_key[i / 4] >> (8 * (i % 4)));
+  for (uint64_t k = 0; k < K; k++) {
+    const uint64_t kt = k >> clog2(R), kr = k & (R - 1);
+    for (uint64_t n = 0; n < N; n++) {
+      const uint64_t nt = n >> clog2(Cc), nc = n & (Cc - 1);
+      const int8_t w = (int8_t)img[(nt * L->kt + kt) * TILE + kr * Cc + nc];
+      const int bit = L->sign ? kg_key_bit(key_s, g, (uint32_t)kr, (uint32_t)nc) : 0;
+      wt[n * K + k] = kg_fold_weight(w, bit);
+    }
+  }
+
+  /* Activations (im2col for a convolution). */
+  if (L->conv) {
+    const kg_conv_shape s = {L->h, L->w, L->ic, (uint32_t)N, L->kh, L->kw, L->stride, L->pad};
+    const uint32_t oh = kg_conv_out_h(&s), ow = kg_conv_out_w(&s);
+    for (uint32_t oy = 0; oy < oh; oy++)
+      for (uint32_t ox = 0; ox < ow; ox++) {
+        int8_t *row = A + ((uint64_t)oy * ow + ox) * K;
+        for (uint32_t ky = 0; ky < L->kh; ky++)
+          for (uint32_t kx = 0; kx < L->kw; kx++) {
+            int8_t *dst = row + ((uint64_t)ky * L->kw + kx) * L->ic;
+            const int64_t iy = (int64_t)oy * L->stride + ky - L->pad;
+            const int64_t ix = (int64_t)ox * L->stride + kx - L->pad;
+            if (iy < 0 || ix < 0 || iy >= L->h || ix >= L->w)
+              memset(dst, 0, L->ic);
+            else
+              memcpy(dst, m->mem + (L->in_addr - m->cfg.dram_base) +
+                               ((uint64_t)iy * L->w + (uint64_t)ix) * L->in_stride,
+                     L->ic);
+          }
+      }
+  } else {
+    for (uint64_t r = 0; r < M; r++)
+      memcpy(A + r * K, m->mem + (L->in_addr - m->cfg.dram_base) + r * L->in_stride, K);
+  }
+
+  /* GEMM and requantization. */
+  if (m->out_cap < M * N) {
+    int8_t *o = realloc(m->out, M * N);
+    if (!o) {
+      rc = KG_ERR_BUS;
+      goto out;
+    }
+    m->out = o;
+    m->out_cap = M * N;
+  }
+  for (uint64_t r = 0; r < M; r++) {
+    const int8_t *a = A + r * K;
+    for (uint64_t n = 0; n < N; n++) {
+      const int16_t *wr = wt + n * K;
+      int32_t sum = 0;
+      for (uint64_t k = 0; k < K; k++) sum += (int32_t)a[k] * wr[k];
+      acc[n] = sum;
+    }
+    for (uint64_t n = 0; n < N; n++)
+      m->out[r * N + n] = kg_requant_one(acc[n], bias[n], mult[n], shift[n], L->relu);
+  }
+  m->out_m = (uint32_t)M;
+  m->out_n = (uint32_t)N;
+  m->out_addr = L->out_addr;
+  m->out_stride = L->out_stride;
+  m->add[CNT_RD] += 16 * N + passes * L->w_bytes + rd_act * (L->conv ? 1 : 1);
+  m->add[CNT_WR] = M * N;
+  m->add[CNT_COMPUTE] = M * L->kt * L->nt;
+out:
+  free(bias);
+  free(mult);
+  free(shift);
+  free(img);
+  free(wt);
+  free(A);
+  free(acc);
+  return rc;
+}
+
+static void engine_start(kgmodel *m) {
+  const uint64_t lat = m->cfg.read_latency;
+  memset(m->add, 0, sizeof m->add);
+  m->busy = true;
+  m->aborting = false;
+  m->out_m = 0;
+  if (m->desc_addr & 15) {
+    m->done_err = KG_ERR_MISALIGNED;
+    m->done_t = m->now + 2;
+    return;
+  }
+  if (dma_bad(m, m->desc_addr, 64, KGMODEL_DIR_READ)) {
+    m->done_err = KG_ERR_BUS;
+    m->done_t = m->now + lat + 12;
+    return;
+  }
+  uint32_t dw[16];
+  const uint8_t *p = m->mem + (m->desc_addr - m->cfg.dram_base);
+  for (int i = 0; i < 16; i++) dw[i] = rd32le(p + 4 * i);
+  layer L;
+  memset(&L, 0, sizeof L);
+  m->done_err = validate(m, dw, &L);
+  m->add[CNT_RD] = 64;
+  if (m->done_err != KG_ERR_OK) {
+    m->done_t = m->now + lat + 10;
+    return;
+  }
+  m->done_err = execute(m, &L);
+  uint64_t rd_act = 0;
+  for (uint64_t r = 0; r < L.inrows; r++) rd_act += r16(L.run);
+  if (m->done_err == KG_ERR_OK)
+    m->done_t = m->now + estimate(m, &L, rd_act);
+  else
+    m->done_t = m->now + 2 * lat + 100;
+}
+
+static void engine_abort(kgmodel *m) {
+  if (m->aborting) return;
+  m->aborting = true;
+  if (!m->busy) memset(m->add, 0, sizeof m->add);
+  m->busy = true;
+  m->done_err = KG_ERR_ABORTED;
+  m->out_m = 0;
+  m->done_t = m->now + SRST_CYCLES;
+}
+
+/*----------------------------------------------------------------------
+ * CSR access (kg_csr.v).
+ *--------------------------------------------------------------------*/
+static int is_vault(uint32_t a) {
+  return (a >= KG_REG_AES_KEY(0) && a < KG_REG_AES_KEY(KG_REG_AES_KEY_COUNT)) ||
+         (a >= KG_REG_SIGN_KEY(0) && a < KG_REG_SIGN_KEY(KG_REG_SIGN_KEY_COUNT));
+}
+
+static uint32_t key_status(const kgmodel *m) {
+  return (m->aes_valid ? KG_KEY_STATUS_AES_VALID_MASK : 0) |
+         (m->sign_valid ? KG_KEY_STATUS_SIGN_VALID_MASK : 0) |
+         (m->locked ? KG_KEY_STATUS_LOCKED_MASK : 0) | (m->kcv_ok ? KG_KEY_STATUS_KCV_OK_MASK : 0) |
+         (m->chk_busy ? KG_KEY_STATUS_CHECK_BUSY_MASK : 0) |
+         (m->lockout ? KG_KEY_STATUS_LOCKED_OUT_MASK : 0) | (m->fails << KG_KEY_STATUS_FAILS_SHIFT);
+}
+static uint32_t policy_rd(const kgmodel *m) {
+  return (m->pol_mode << KG_POLICY_MODE_SHIFT) | (m->pol_thr << KG_POLICY_THRESHOLD_SHIFT);
+}
+
+int kgmodel_reg_read32(kgmodel *m, uint32_t off, uint32_t *val) {
+  if (!m || !val) return KGMODEL_EINVAL;
+  if ((off & 3) || off >= 4096) return KGMODEL_ERANGE;
+  advance_to(m, m->now + m->cfg.reg_cycles);
+  const kgmodel_config *c = &m->cfg;
+  uint32_t v = 0;
+  int err = 0;
+  if (off >= KG_REG_PERF_CYCLES_LO && off <= KG_REG_PERF_DEC_STALL_HI) {
+    const unsigned i = (off - KG_REG_PERF_CYCLES_LO) / 8;
+    if (off & 4) {
+      v = m->hi[i];
+    } else {
+      v = (uint32_t)m->cnt[i];
+      for (unsigned j = 0; j < KGM_NCNT; j++) m->hi[j] = (uint32_t)(m->cnt[j] >> 32);
+    }
+  } else {
+    switch (off) {
+      case KG_REG_ID: v = KG_RST_ID; break;
+      case KG_REG_VERSION: v = KG_RST_VERSION; break;
+      case KG_REG_HW_ARRAY: v = c->rows | (c->cols << 16); break;
+      case KG_REG_HW_BUF: v = c->acc_depth | (c->half_words << 16); break;
+      case KG_REG_HW_CFG: v = 16u | (1u << 8) | (1u << 9) | (c->param_depth << 16); break;
+      case KG_REG_CTRL: v = 0; break;
+      case KG_REG_STATUS: v = (m->busy ? 1u : 0u) | (m->err << KG_STATUS_ERR_SHIFT); break;
+      case KG_REG_DESC_ADDR: v = m->desc_addr; break;
+      case KG_REG_IRQ_STATUS: v = m->irq_status; break;
+      case KG_REG_IRQ_ENABLE: v = m->irq_enable; break;
+      case KG_REG_KEY_CTRL: v = 0; break;
+      case KG_REG_KEY_CFG: v = m->aes_len; break;
+      case KG_REG_KEY_STATUS: v = key_status(m); break;
+      case KG_REG_POLICY: v = policy_rd(m); break;
+      case KG_REG_NONCE0: v = m->nonce[0]; break;
+      case KG_REG_NONCE1: v = m->nonce[1]; break;
+      case KG_REG_NONCE2: v = m->nonce[2]; break;
+      case KG_REG_KCV_EXP0: v = m->kcv_exp[0]; break;
+      case KG_REG_KCV_EXP1: v = m->kcv_exp[1]; break;
+      default: err = !is_vault(off); break;
+    }
+  }
+  if (err) return KGMODEL_ESLVERR;
+  *val = v;
+  return KGMODEL_OK;
+}
+
+static uint32_t merge(uint32_t old, uint32_t d, uint32_t mask) { return (old & ~mask) | (d & mask); }
+
+int kgmodel_reg_write32_strb(kgmodel *m, uint32_t off, uint32_t d, uint32_t strb) {
+  if (!m) return KGMODEL_EINVAL;
+  if ((off & 3) || off >= 4096) return KGMODEL_ERANGE;
+  advance_to(m, m->now + m->cfg.reg_cycles);
+  const uint32_t wm = ((strb & 1) ? 0xffu : 0) | ((strb & 2) ? 0xff00u : 0) |
+                      ((strb & 4) ? 0xff0000u : 0) | ((strb & 8) ? 0xff000000u : 0);
+  const uint32_t cmd = d & wm;
+  const int act = (strb & 15) != 0;
+  const int wa_aes = off >= KG_REG_AES_KEY(0) && off < KG_REG_AES_KEY(KG_REG_AES_KEY_COUNT);
+  const int wa_sign = off >= KG_REG_SIGN_KEY(0) && off < KG_REG_SIGN_KEY(KG_REG_SIGN_KEY_COUNT);
+  const int mapped = (off <= KG_REG_HW_CFG && off != 0x14 && off != 0x18 && off != 0x1c) ||
+                     (off >= KG_REG_CTRL && off <= KG_REG_DESC_ADDR) ||
+                     off == KG_REG_IRQ_STATUS || off == KG_REG_IRQ_ENABLE ||
+                     (off >= KG_REG_KEY_CTRL && off <= KG_REG_NONCE2) || off == KG_REG_KCV_EXP0 ||
+                     off == KG_REG_KCV_EXP1 || wa_aes || wa_sign ||
+                     (off >= KG_REG_PERF_CYCLES_LO && off <= KG_REG_PERF_DEC_STALL_HI);
+  if (!mapped) return KGMODEL_ESLVERR;
+  if (!act) return KGMODEL_OK;
+
+  const int busy_eff = m->busy;
+  const int was_locked = m->locked;
+  const int chk_running = m->chk_busy;
+  uint32_t irq_set = 0, irq_clr = 0;
+  int vault_write = 0, kcv_inval = 0, chk_abort = 0;
+  const int w_key_ctrl = (off == KG_REG_KEY_CTRL);
+  const int kc_zeroize = w_key_ctrl && (cmd & KG_KEY_CTRL_ZEROIZE_MASK);
+  const int kc_load_aes = w_key_ctrl && (cmd & KG_KEY_CTRL_LOAD_AES_MASK) && !kc_zeroize;
+  const int kc_load_sign = w_key_ctrl && (cmd & KG_KEY_CTRL_LOAD_SIGN_MASK) && !kc_zeroize;
+  const int kc_check = w_key_ctrl && (cmd & KG_KEY_CTRL_CHECK_MASK) && !kc_zeroize;
+  int do_start = 0, do_srst = 0;
+
+  switch (off) {
+    case KG_REG_CTRL:
+      if (cmd & KG_CTRL_SOFT_RESET_MASK)
+        do_srst = 1;
+      else if ((cmd & KG_CTRL_START_MASK) && !busy_eff)
+        do_start = 1;
+      if (cmd & KG_CTRL_PERF_CLEAR_MASK) {
+        memset(m->cnt, 0, sizeof m->cnt);
+        memset(m->hi, 0, sizeof m->hi);
+      }
+      break;
+    case KG_REG_DESC_ADDR:
+      if (!busy_eff) m->desc_addr = merge(m->desc_addr, d, wm);
+      break;
+    case KG_REG_IRQ_STATUS: irq_clr = cmd & IRQ_MASK; break;
+    case KG_REG_IRQ_ENABLE: m->irq_enable = merge(m->irq_enable, d, wm) & IRQ_MASK; break;
+    case KG_REG_NONCE0:
+    case KG_REG_NONCE1:
+    case KG_REG_NONCE2:
+      m->nonce[(off - KG_REG_NONCE0) / 4] = merge(m->nonce[(off - KG_REG_NONCE0) / 4], d, wm);
+      kcv_inval = 1;
+      break;
+    case KG_REG_KCV_EXP0:
+    case KG_REG_KCV_EXP1:
+      m->kcv_exp[(off - KG_REG_KCV_EXP0) / 4] = merge(m->kcv_exp[(off - KG_REG_KCV_EXP0) / 4], d, wm);
+      kcv_inval = 1;
+      break;
+    case KG_REG_KEY_CFG:
+      vault_write = 1;
+      if (!was_locked) {
+        m->aes_len = merge(m->aes_len, d, wm) & 3;
+        m->aes_valid = false;
+        kcv_inval = 1;
+      }
+      break;
+    case KG_REG_POLICY:
+      vault_write = 1;
+      if (!was_locked) {
+        const uint32_t mg = merge(policy_rd(m), d, wm);
+        uint32_t mode = mg & 3;
+        if (mode != KG_POLICY_RUN && mode != KG_POLICY_LOCKOUT) mode = KG_POLICY_REFUSE;
+        m->pol_mode = mode;
+        m->pol_thr = (mg >> 8) & 0xff;
+      }
+      break;
+    default: break;
+  }
+  if (wa_aes) {
+    vault_write = 1;
+    if (!was_locked) {
+      const unsigned i = (off - KG_REG_AES_KEY(0)) / 4;
+      m->aes_key[i] = merge(m->aes_key[i], d, wm);
+      m->aes_valid = false;
+      kcv_inval = 1;
+    }
+  }
+  if (wa_sign) {
+    vault_write = 1;
+    if (!was_locked) {
+      const unsigned i = (off - KG_REG_SIGN_KEY(0)) / 4;
+      const uint32_t bits = m->cfg.rows * m->cfg.cols;
+      uint32_t keep = 0xffffffffu;
+      if (bits < 32 * (i + 1)) keep = bits <= 32 * i ? 0 : ((1u << (bits - 32 * i)) - 1);
+      m->sign_key[i] = merge(m->sign_key[i], d, wm) & keep;
+      m->sign_valid = false;
+    }
+  }
+  if (kc_load_aes || kc_load_sign) vault_write = 1;
+  if (kc_load_aes && !was_locked && !busy_eff && m->aes_len <= 2) {
+    m->aes_valid = true;
+    kcv_inval = 1;
+    chk_abort = 1;
+  }
+  if (kc_load_sign && !was_locked) m->sign_valid = true;
+  if (w_key_ctrl && (cmd & KG_KEY_CTRL_LOCK_MASK)) m->locked = true;
+  if (vault_write && was_locked) irq_set |= KG_IRQ_STATUS_VAULT_MASK;
+  if (kcv_inval) {
+    m->kcv_ok = false;
+    if (chk_running) m->chk_stale = true;
+  }
+  int chk_started = 0;
+  if (kc_check && !chk_running) {
+    if (m->lockout) {
+      m->err = KG_ERR_LOCKED_OUT;
+      irq_set |= KG_IRQ_STATUS_LOCKOUT_MASK;
+    } else if (!m->aes_valid) {
+      m->err = KG_ERR_NO_KEY;
+      irq_set |= KG_IRQ_STATUS_WRONG_KEY_MASK;
+    } else {
+      chk_started = 1;
+      m->chk_stale = false;
+      m->kcv_ok = false;
+    }
+  }
+  if (kc_zeroize) {
+    memset(m->aes_key, 0, sizeof m->aes_key);
+    memset(m->sign_key, 0, sizeof m->sign_key);
+    m->aes_valid = m->sign_valid = m->kcv_ok = m->lockout = false;
+    m->fails = 0;
+    chk_abort = 1;
+    if (busy_eff) do_srst = 1;
+  }
+  if (chk_running && chk_abort) {
+    m->chk_busy = false;
+    m->err = KG_ERR_ABORTED;
+    irq_set |= KG_IRQ_STATUS_DONE_MASK;
+  }
+  if (chk_started) {
+    m->chk_busy = true;
+    m->chk_t = m->now + KCV_CYCLES;
+  }
+  m->irq_status = ((m->irq_status & ~irq_clr) | irq_set) & IRQ_MASK;
+  if (do_srst) engine_abort(m);
+  if (do_start) engine_start(m);
+  return KGMODEL_OK;
+}
+
+int kgmodel_reg_write32(kgmodel *m, uint32_t off, uint32_t val) {
+  return kgmodel_reg_write32_strb(m, off, val, 0xf);
+}
+
+const char *kgmodel_strerror(int code) {
+  switch (code) {
+    case KGMODEL_OK: return "success";
+    case KGMODEL_EINVAL: return "bad argument or configuration value";
+    case KGMODEL_ENOMEM: return "out of memory";
+    case KGMODEL_ERANGE: return "address outside the DRAM or the CSR block, or misaligned";
+    case KGMODEL_ETIMEOUT: return "cycle bound reached before the interrupt";
+    case KGMODEL_ESLVERR: return "CSR access to an unmapped offset (SLVERR)";
+    case KGMODEL_ENOTSUP: return "not supported by the functional model";
+    default: return "unknown kgmodel error";
+  }
+}
+
+/*----------------------------------------------------------------------
+ * Firmware HAL.
+ *--------------------------------------------------------------------*/
+static uint32_t hal_rd(void *ctx, uint32_t off) {
+  uint32_t v = 0;
+  return kgmodel_reg_read32((kgmodel *)ctx, off, &v) == KGMODEL_OK ? v : 0xFFFFFFFFu;
+}
+static void hal_wr(void *ctx, uint32_t off, uint32_t v) { (void)kgmodel_reg_write32((kgmodel *)ctx, off, v); }
+static int hal_wait(void *ctx, uint64_t t) {
+  return kgmodel_run_until_irq((kgmodel *)ctx, t, NULL) == KGMODEL_OK ? 0 : -1;
+}
+static int hal_mw(void *ctx, uint64_t a, const void *s, size_t n) {
+  return kgmodel_mem_write((kgmodel *)ctx, a, s, n) == KGMODEL_OK ? 0 : -1;
+}
+static int hal_mr(void *ctx, uint64_t a, void *d, size_t n) {
+  return kgmodel_mem_read((kgmodel *)ctx, a, d, n) == KGMODEL_OK ? 0 : -1;
+}
+
+void kgmodel_hal_bind(kgmodel *m, kg_hal *hal) {
+  if (!hal) return;
+  hal->ctx = m;
+  hal->reg_read32 = hal_rd;
+  hal->reg_write32 = hal_wr;
+  hal->wait_irq = hal_wait;
+  hal->mem_write = hal_mw;
+  hal->mem_read = hal_mr;
+}

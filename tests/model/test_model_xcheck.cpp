@@ -1,0 +1,478 @@
+// Cross-check of the functional model (kgmodel) against the RTL (kgsim,
+// Verilated kg_top) in one process (issue #5 §2): identical random register
+// sequences and random layers on both back-ends; every register read, every
+// return code, the interrupt line, every interrupt cause and status, and every
+// output byte are compared. KG_MODEL_LAYERS sets the number of random layers
+// (default 200; `make soak` uses 10^4), KG_MODEL_SEED the seed.
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "kgmodel.h"
+#include "top_harness.hpp"
+
+namespace {
+
+uint64_t env_u64(const char* name, uint64_t dflt) {
+  const char* s = std::getenv(name);
+  return (s && *s) ? std::strtoull(s, nullptr, 0) : dflt;
+}
+
+// Both back-ends behind one set of calls; every difference is a mismatch.
+class Pair {
+ public:
+  Pair() {
+    char err[256] = {0};
+    rtl_ = kgsim_create(nullptr, err, sizeof err);
+    if (!rtl_) throw std::runtime_error(std::string("kgsim_create: ") + err);
+    kgmodel_config c = kgmodel_config_default();
+    c.rows = kgsim_rows(rtl_);
+    c.cols = kgsim_cols(rtl_);
+    mod_ = kgmodel_create(&c, err, sizeof err);
+    if (!mod_) throw std::runtime_error(std::string("kgmodel_create: ") + err);
+  }
+  ~Pair() {
+    kgsim_destroy(rtl_);
+    kgmodel_destroy(mod_);
+  }
+  kg_geom geom() const { return kg_geom{kgsim_rows(rtl_), kgsim_cols(rtl_)}; }
+
+  void mismatch(const std::string& what) {
+    mismatches++;
+    if (mismatches <= 20) ADD_FAILURE() << "mismatch: " << what << " [" << ctx << "]";
+  }
+  void check_irq(const char* after) {
+    const int a = kgsim_irq(rtl_), b = kgmodel_irq(mod_);
+    if (a != b) mismatch(std::string("irq line after ") + after + ": rtl " + std::to_string(a) +
+                         " model " + std::to_string(b));
+  }
+  uint32_t rd(uint32_t off) {
+    uint32_t a = 0xdeadbeef, b = 0xdeadbeef;
+    const int ra = kgsim_reg_read32(rtl_, off, &a);
+    const int rb = kgmodel_reg_read32(mod_, off, &b);
+    reads++;
+    if (trace) std::printf("  rd 0x%03x -> rtl %d 0x%08x model %d 0x%08x\n", off, ra, a, rb, b);
+    char buf[160];
+    if (ra != rb) {
+      std::snprintf(buf, sizeof buf, "read 0x%03x rc rtl %d model %d", off, ra, rb);
+      mismatch(buf);
+    } else if (ra == 0 && a != b) {
+      std::snprintf(buf, sizeof buf, "read 0x%03x rtl 0x%08x model 0x%08x", off, a, b);
+      mismatch(buf);
+    }
+    check_irq("read");
+    return a;
+  }
+  void wr(uint32_t off, uint32_t v) {
+    const int ra = kgsim_reg_write32(rtl_, off, v);
+    const int rb = kgmodel_reg_write32(mod_, off, v);
+    writes++;
+    if (trace)
+      std::printf("  wr 0x%03x = 0x%08x -> rtl %d model %d irq %d/%d cycles %llu/%llu\n", off, v, ra,
+                  rb, kgsim_irq(rtl_), kgmodel_irq(mod_), (unsigned long long)kgsim_cycles(rtl_),
+                  (unsigned long long)kgmodel_cycles(mod_));
+    if (ra != rb) {
+      char buf[160];
+      std::snprintf(buf, sizeof buf, "write 0x%03x=0x%08x rc rtl %d model %d", off, v, ra, rb);
+      mismatch(buf);
+    }
+    check_irq("write");
+  }
+  void mem(uint64_t a, const void* p, size_t n) {
+    if (kgsim_mem_write(rtl_, a, p, n) != 0 || kgmodel_mem_write(mod_, a, p, n) != 0)
+      throw std::runtime_error("mem_write");
+  }
+  // Run both until the interrupt; returns the cycles each waited.
+  void run(uint64_t bound, uint64_t* rtl_cyc, uint64_t* mod_cyc) {
+    uint64_t wa = 0, wb = 0;
+    const int ra = kgsim_run_until_irq(rtl_, bound, &wa);
+    const int rb = kgmodel_run_until_irq(mod_, bound, &wb);
+    if (ra != rb)
+      mismatch("run_until_irq rc rtl " + std::to_string(ra) + " model " + std::to_string(rb));
+    check_irq("run");
+    if (rtl_cyc) *rtl_cyc = wa;
+    if (mod_cyc) *mod_cyc = wb;
+    if (trace) std::printf("  run: rtl %d waited %llu, model %d waited %llu\n", ra,
+                           (unsigned long long)wa, rb, (unsigned long long)wb);
+  }
+  void step(uint64_t n) {
+    if (trace) std::printf("  step %llu\n", (unsigned long long)n);
+    kgsim_step(rtl_, n);
+    kgmodel_step(mod_, n);
+    check_irq("step");
+  }
+  void reset() {
+    if (trace) std::printf("  reset\n");
+    kgsim_reset(rtl_);
+    kgmodel_reset(mod_);
+    check_irq("reset");
+  }
+  void fault(uint32_t dirs, uint64_t lo, uint64_t hi, uint32_t resp) {
+    kgsim_fault f{};
+    f.mode = KGSIM_FAULT_RANGE;
+    f.dirs = dirs;
+    f.resp = resp;
+    f.lo = lo;
+    f.hi = hi;
+    kgmodel_fault g{};
+    g.mode = KGMODEL_FAULT_RANGE;
+    g.dirs = dirs;
+    g.lo = lo;
+    g.hi = hi;
+    if (kgsim_set_fault(rtl_, 0, &f) != 0 || kgmodel_set_fault(mod_, 0, &g) != 0)
+      throw std::runtime_error("set_fault");
+  }
+  void clear_fault() {
+    kgsim_set_fault(rtl_, 0, nullptr);
+    kgmodel_set_fault(mod_, 0, nullptr);
+  }
+  void compare_mem(uint64_t a, size_t n, const char* what) {
+    std::vector<uint8_t> x(n), y(n);
+    kgsim_mem_read(rtl_, a, x.data(), n);
+    kgmodel_mem_read(mod_, a, y.data(), n);
+    bytes += n;
+    if (x != y) {
+      size_t i = 0;
+      while (x[i] == y[i]) i++;
+      mismatch(std::string(what) + ": first differing byte at +" + std::to_string(i));
+    }
+  }
+  std::vector<uint8_t> model_mem(uint64_t a, size_t n) {
+    std::vector<uint8_t> y(n);
+    kgmodel_mem_read(mod_, a, y.data(), n);
+    return y;
+  }
+
+  kgsim* rtl_ = nullptr;
+  kgmodel* mod_ = nullptr;
+  std::string ctx;
+  bool trace = env_u64("KG_MODEL_TRACE", 0) != 0;
+  uint64_t mismatches = 0, reads = 0, writes = 0, bytes = 0;
+};
+
+uint32_t be32(const uint8_t* p) {
+  return (uint32_t(p[0]) << 24) | (uint32_t(p[1]) << 16) | (uint32_t(p[2]) << 8) | p[3];
+}
+
+// Key provisioning on both, with `vault` in the vault and the KCV of `model`.
+void provision(Pair& P, const kgt::Keys& vault, const kgt::Keys& model, uint32_t policy) {
+  for (unsigned i = 0; i < 8; i++) {
+    uint8_t b[4] = {0, 0, 0, 0};
+    for (unsigned j = 0; j < 4; j++)
+      if (4 * i + j < vault.aes.size()) b[j] = vault.aes[4 * i + j];
+    P.wr(KG_REG_AES_KEY(i), be32(b));
+  }
+  P.wr(KG_REG_KEY_CFG, vault.aes.size() == 16 ? 0u : (vault.aes.size() == 24 ? 1u : 2u));
+  const unsigned words = (unsigned)((vault.sign.size() + 3) / 4);
+  for (unsigned i = 0; i < words; i++) {
+    uint32_t v = 0;
+    for (unsigned j = 0; j < 4; j++)
+      if (4 * i + j < vault.sign.size()) v |= uint32_t(vault.sign[4 * i + j]) << (8 * j);
+    P.wr(KG_REG_SIGN_KEY(i), v);
+  }
+  P.wr(KG_REG_POLICY, policy);
+  P.wr(KG_REG_KEY_CTRL, KG_KEY_CTRL_LOAD_AES_MASK | KG_KEY_CTRL_LOAD_SIGN_MASK);
+  P.wr(KG_REG_NONCE0, be32(model.nonce));
+  P.wr(KG_REG_NONCE1, be32(model.nonce + 4));
+  P.wr(KG_REG_NONCE2, be32(model.nonce + 8));
+  kg_aes_key ak;
+  kg_aes_key_init(&ak, model.aes.data(), model.aes.size());
+  uint8_t kcv[8];
+  kg_kcv(&ak, model.nonce, kcv);
+  P.wr(KG_REG_KCV_EXP0, be32(kcv));
+  P.wr(KG_REG_KCV_EXP1, be32(kcv + 4));
+  P.wr(KG_REG_IRQ_ENABLE, 0x3f);
+  P.wr(KG_REG_IRQ_STATUS, 0x3f);
+  P.wr(KG_REG_KEY_CTRL, KG_KEY_CTRL_CHECK_MASK);
+  P.run(100000, nullptr, nullptr);
+  const uint32_t st = P.rd(KG_REG_IRQ_STATUS);
+  P.rd(KG_REG_STATUS);
+  P.rd(KG_REG_KEY_STATUS);
+  P.wr(KG_REG_IRQ_STATUS, st);
+}
+
+// The images of layer L on both back-ends; weights encrypted with k.
+void place(Pair& P, const kgt::Layer& L, const kgt::Keys& k, kg_geom g, const uint32_t words[16]) {
+  std::vector<int8_t> wl(L.w);
+  if (L.d.sign && kg_ref_lock_sign(L.K, L.N, L.w.data(), k.sign.data(), g, wl.data()) != KG_REF_OK)
+    throw std::runtime_error("lock");
+  std::vector<uint8_t> img(kg_pack_weight_bytes(L.K, L.N, g));
+  kg_pack_weights(L.K, L.N, wl.data(), g, img.data(), img.size());
+  if (L.d.crypt != KG_CRYPT_NONE) {
+    kg_aes_key ak;
+    kg_aes_key_init(&ak, k.aes.data(), k.aes.size());
+    kg_crypt_encrypt((int)L.d.crypt, &ak, k.nonce, L.d.w_pos, img.data(), img.size());
+  }
+  std::vector<uint8_t> par((size_t)L.N * 16);
+  kg_pack_params(L.N, L.bias.data(), L.mult.data(), L.shift.data(), par.data(), par.size());
+  uint8_t db[64];
+  for (int i = 0; i < 16; i++)
+    for (int j = 0; j < 4; j++) db[4 * i + j] = uint8_t(words[i] >> (8 * j));
+  P.mem(L.desc_addr, db, 64);
+  P.mem(L.d.in_addr, L.in.data(), L.in.size());
+  P.mem(L.d.w_addr, img.data(), img.size());
+  P.mem(L.d.p_addr, par.data(), par.size());
+  std::vector<uint8_t> fill((size_t)L.M * L.d.out_stride, 0xa5);
+  P.mem(L.d.out_addr, fill.data(), fill.size());
+}
+
+// Registers compared after every layer (PERF_* except WR_BYTES and COMPUTE
+// are timing figures and differ by design, see docs/model.md).
+void compare_state(Pair& P) {
+  P.rd(KG_REG_STATUS);
+  P.rd(KG_REG_IRQ_STATUS);
+  P.rd(KG_REG_KEY_STATUS);
+  P.rd(KG_REG_DESC_ADDR);
+}
+
+struct Stats {
+  uint64_t layers = 0, ok = 0, desc_err = 0, bus = 0, wrong = 0, aborted = 0, reserved = 0;
+  double ratio_sum = 0, ratio_min = 1e9, ratio_max = 0;
+  uint64_t ratio_n = 0;
+};
+
+enum Scenario { kGood, kWrongRefuse, kWrongRun, kWrongLockout, kIllegal, kBadParam, kFault, kSoftReset };
+
+Scenario pick(std::mt19937_64& rng) {
+  const unsigned x = unsigned(rng() % 100);
+  if (x < 62) return kGood;
+  if (x < 66) return kWrongRefuse;
+  if (x < 72) return kWrongRun;
+  if (x < 75) return kWrongLockout;
+  if (x < 87) return kIllegal;
+  if (x < 90) return kBadParam;
+  if (x < 96) return kFault;
+  return kSoftReset;
+}
+
+void one_layer(Pair& P, std::mt19937_64& rng, Stats& S, uint64_t idx) {
+  const kg_geom g = P.geom();
+  const Scenario sc = pick(rng);
+  const unsigned aes_bytes = 16 + 8 * unsigned(rng() % 3);
+  const kgt::Keys k = kgt::random_keys(rng, g, aes_bytes);
+  kgt::Keys vault = k;
+  uint32_t policy = 0;
+  if (sc == kWrongRefuse || sc == kWrongRun || sc == kWrongLockout) {
+    vault = kgt::random_keys(rng, g, aes_bytes);
+    std::memcpy(vault.nonce, k.nonce, 12);
+    if (rng() % 2) vault.sign = k.sign;  // sometimes only the AES key is wrong
+    policy = sc == kWrongRun ? KG_POLICY_RUN
+                             : (sc == kWrongLockout ? (KG_POLICY_LOCKOUT | (1u << 8)) : KG_POLICY_REFUSE);
+  } else {
+    policy = uint32_t(rng() % 3) | (uint32_t(rng() % 4) << 8);
+  }
+  const bool conv = rng() % 2;
+  const uint32_t crypt = uint32_t(rng() % 3);
+  const bool sign = rng() % 2;
+  kgt::Layer L = kgt::random_layer(rng, g, conv, crypt, sign, k);
+  std::ostringstream o;
+  o << "layer " << idx << " scenario " << int(sc) << " aes" << aes_bytes * 8 << " policy 0x"
+    << std::hex << policy << std::dec << " " << kgt::describe(L);
+  P.ctx = o.str();
+
+  P.reset();
+  provision(P, vault, k, policy);
+
+  uint32_t words[16];
+  kg_pack_desc(&L.d, words);
+  uint32_t desc_addr = L.desc_addr;
+  if (sc == kIllegal) {
+    switch (rng() % 12) {
+      case 0: words[0] ^= 1u << (16 + rng() % 16); break;                       // magic
+      case 1: words[0] = (words[0] & ~0xffu) | uint32_t(3 + rng() % 253); break;  // op
+      case 2: words[0] |= 3u << 9; break;                                        // crypt 3
+      case 3: words[11 + rng() % 5] = uint32_t(rng()) | 1u; break;               // reserved
+      case 4: words[0] |= 1u << (12 + rng() % 4); break;                         // reserved cfg
+      case 5: words[1 + rng() % 3] &= conv ? 0xffff0000u : 0u; break;            // zero dim
+      case 6: words[4 + rng() % 7] |= 1u << (rng() % 4); break;                  // misaligned
+      case 7: words[3] = conv ? (words[3] & 0xffu) | (3u << 8) : 1025u; break;   // stride/N
+      case 8: words[5] = 0; break;                                               // in stride
+      case 9: words[8] = 0xfffffff0u; break;                                     // w end
+      case 10: desc_addr += 4u << (rng() % 2); break;                            // desc addr
+      default: words[0] = uint32_t(rng()); break;                                // garbage
+    }
+  }
+  if (sc == kBadParam) {
+    const size_t n = rng() % L.N;
+    switch (rng() % 3) {
+      case 0: L.shift[n] = 0; break;
+      case 1: L.shift[n] = uint8_t(63 + rng() % 190); break;
+      default: L.mult[n] = -1 - int32_t(rng() % 1000); break;
+    }
+  }
+  place(P, L, k, g, words);
+  if (sc == kFault) {
+    const uint32_t resp = (rng() % 2) ? KGSIM_RESP_SLVERR : KGSIM_RESP_DECERR;
+    switch (rng() % 3) {
+      case 0: P.fault(KGSIM_DIR_READ, L.desc_addr, L.desc_addr + 16, resp); break;
+      case 1: {
+        const uint64_t wb = kg_pack_weight_bytes(L.K, L.N, g);
+        const uint64_t off = (rng() % (wb / 16)) * 16;
+        P.fault(KGSIM_DIR_READ, L.d.w_addr + off, L.d.w_addr + off + 16, resp);
+        break;
+      }
+      default: P.fault(KGSIM_DIR_WRITE, L.d.out_addr, L.d.out_addr + (uint64_t)L.M * L.d.out_stride, resp);
+    }
+  }
+  P.wr(KG_REG_CTRL, KG_CTRL_PERF_CLEAR_MASK);
+  P.wr(KG_REG_DESC_ADDR, desc_addr);
+  P.wr(KG_REG_IRQ_ENABLE, 0x3f);
+  P.wr(KG_REG_CTRL, KG_CTRL_START_MASK);
+  P.rd(KG_REG_DESC_ADDR);
+  if (sc == kSoftReset) {
+    P.step(10);
+    P.wr(KG_REG_CTRL, KG_CTRL_SOFT_RESET_MASK);
+  }
+  uint64_t cr = 0, cm = 0;
+  P.run(4000000, &cr, &cm);
+  const uint32_t irq = P.rd(KG_REG_IRQ_STATUS);
+  const uint32_t err = (P.rd(KG_REG_STATUS) & KG_STATUS_ERR_MASK) >> KG_STATUS_ERR_SHIFT;
+  compare_state(P);
+  if (sc != kFault && sc != kSoftReset) {
+    // Both count the same strobed output bytes and activation rows.
+    P.rd(KG_REG_PERF_WR_BYTES_LO);
+    P.rd(KG_REG_PERF_COMPUTE_LO);
+  }
+  if (sc != kFault) P.compare_mem(L.d.out_addr, (size_t)L.M * L.d.out_stride, "output bytes");
+  P.clear_fault();
+  P.wr(KG_REG_IRQ_STATUS, irq);
+
+  S.layers++;
+  if (err == KG_ERR_OK && irq == KG_IRQ_STATUS_DONE_MASK) {
+    S.ok++;
+    if (cr) {
+      const double r = double(cm) / double(cr);
+      S.ratio_sum += r;
+      S.ratio_n++;
+      if (r < S.ratio_min) S.ratio_min = r;
+      if (r > S.ratio_max) S.ratio_max = r;
+    }
+  } else if (err == KG_ERR_BUS) {
+    S.bus++;
+  } else if (err == KG_ERR_ABORTED) {
+    S.aborted++;
+  } else if (err == KG_ERR_WRONG_KEY || err == KG_ERR_LOCKED_OUT || err == KG_ERR_NO_KEY) {
+    S.wrong++;
+  } else if (err == KG_ERR_RESERVED) {
+    S.reserved++;
+  } else {
+    S.desc_err++;
+  }
+  // The model must also agree with the C reference when the key is right.
+  if (sc == kGood && err == KG_ERR_OK) {
+    const std::vector<uint8_t> raw = P.model_mem(L.d.out_addr, (size_t)L.M * L.d.out_stride);
+    for (uint32_t m = 0; m < L.M; m++)
+      for (uint32_t n = 0; n < L.N; n++)
+        if (int8_t(raw[(size_t)m * L.d.out_stride + n]) != L.expect[(size_t)m * L.N + n]) {
+          P.mismatch("model output differs from the C reference");
+          m = L.M;
+          break;
+        }
+  }
+  // Expected outcome per scenario (so the test fails if both drift alike).
+  if (sc == kGood) {
+    EXPECT_EQ(KG_ERR_OK, err) << P.ctx;
+  }
+  if (sc == kWrongRun) {
+    EXPECT_EQ(KG_ERR_OK, err) << P.ctx;
+  }
+  if (sc == kIllegal) {
+    EXPECT_NE(KG_ERR_OK, err) << P.ctx;
+  }
+  if (sc == kBadParam) {
+    EXPECT_EQ(KG_ERR_RESERVED, err) << P.ctx;
+  }
+  if (sc == kFault) {
+    EXPECT_EQ(KG_ERR_BUS, err) << P.ctx;
+  }
+  if (sc == kSoftReset) {
+    EXPECT_EQ(KG_ERR_ABORTED, err) << P.ctx;
+  }
+}
+
+TEST(ModelXcheck, RandomLayers) {
+  Pair P;
+  const uint64_t n = env_u64("KG_MODEL_LAYERS", 200);
+  std::mt19937_64 rng(env_u64("KG_MODEL_SEED", 20261122));
+  Stats S;
+  for (uint64_t i = 0; i < n; i++) one_layer(P, rng, S, i);
+  std::printf("xcheck: %llu layers (ok %llu, desc err %llu, key %llu, bad param %llu, bus %llu, "
+              "aborted %llu); %llu reads, %llu writes, %llu output bytes compared; %llu mismatches\n",
+              (unsigned long long)S.layers, (unsigned long long)S.ok, (unsigned long long)S.desc_err,
+              (unsigned long long)S.wrong, (unsigned long long)S.reserved, (unsigned long long)S.bus,
+              (unsigned long long)S.aborted, (unsigned long long)P.reads, (unsigned long long)P.writes,
+              (unsigned long long)P.bytes, (unsigned long long)P.mismatches);
+  if (S.ratio_n)
+    std::printf("xcheck: model/RTL cycles over %llu good layers: mean %.3f min %.3f max %.3f\n",
+                (unsigned long long)S.ratio_n, S.ratio_sum / double(S.ratio_n), S.ratio_min,
+                S.ratio_max);
+  EXPECT_EQ(0u, P.mismatches);
+  EXPECT_GT(S.ok, n / 3);
+  EXPECT_GT(S.desc_err + S.wrong, 0u);
+}
+
+// Random CSR sequences: reads of every register, writes of random values,
+// vault commands, lock, zeroize, soft reset, unmapped offsets.
+TEST(ModelXcheck, RandomRegisterSequences) {
+  Pair P;
+  std::mt19937_64 rng(env_u64("KG_MODEL_SEED", 7));
+  static const uint32_t kRead[] = {
+      KG_REG_ID, KG_REG_VERSION, KG_REG_HW_ARRAY, KG_REG_HW_BUF, KG_REG_HW_CFG, KG_REG_CTRL,
+      KG_REG_STATUS, KG_REG_DESC_ADDR, KG_REG_IRQ_STATUS, KG_REG_IRQ_ENABLE, KG_REG_KEY_CTRL,
+      KG_REG_KEY_CFG, KG_REG_KEY_STATUS, KG_REG_POLICY, KG_REG_NONCE0, KG_REG_NONCE1,
+      KG_REG_NONCE2, KG_REG_KCV_EXP0, KG_REG_KCV_EXP1, 0x014, 0x018, 0x01c, 0x02c, 0x038,
+      0x05c, 0x068, 0x0a0, 0x180, 0x238, 0x300, 0xffc};
+  static const uint32_t kWrite[] = {
+      KG_REG_ID, KG_REG_HW_CFG, KG_REG_STATUS, KG_REG_DESC_ADDR, KG_REG_IRQ_STATUS,
+      KG_REG_IRQ_ENABLE, KG_REG_KEY_CFG, KG_REG_KEY_STATUS, KG_REG_POLICY, KG_REG_NONCE0,
+      KG_REG_NONCE1, KG_REG_NONCE2, KG_REG_KCV_EXP0, KG_REG_KCV_EXP1, KG_REG_PERF_BUSY_HI,
+      0x014, 0x02c, 0x05c, 0x0a0, 0x180, 0x400};
+  const unsigned seqs = 40, ops = 150;
+  for (unsigned s = 0; s < seqs; s++) {
+    P.reset();
+    for (unsigned i = 0; i < ops; i++) {
+      P.ctx = "sequence " + std::to_string(s) + " op " + std::to_string(i);
+      const unsigned x = unsigned(rng() % 100);
+      if (x < 35) {
+        P.rd(kRead[rng() % (sizeof kRead / sizeof kRead[0])]);
+      } else if (x < 45) {
+        P.rd(KG_REG_AES_KEY(rng() % 8));
+        P.rd(KG_REG_SIGN_KEY(rng() % 32));
+      } else if (x < 65) {
+        uint32_t v = uint32_t(rng());
+        const uint32_t off = kWrite[rng() % (sizeof kWrite / sizeof kWrite[0])];
+        if (off == KG_REG_POLICY || off == KG_REG_KEY_CFG) v &= 0xffffu;
+        P.wr(off, v);
+      } else if (x < 75) {
+        P.wr(KG_REG_AES_KEY(rng() % 8), uint32_t(rng()));
+        P.wr(KG_REG_SIGN_KEY(rng() % 32), uint32_t(rng()));
+      } else if (x < 90) {
+        // Vault commands; LOCK is rare so that most of a sequence is unlocked.
+        uint32_t v = uint32_t(rng()) & (KG_KEY_CTRL_LOAD_AES_MASK | KG_KEY_CTRL_LOAD_SIGN_MASK |
+                                       KG_KEY_CTRL_ZEROIZE_MASK | KG_KEY_CTRL_CHECK_MASK);
+        if (rng() % 25 == 0) v |= KG_KEY_CTRL_LOCK_MASK;
+        if (rng() % 3 == 0) v &= ~KG_KEY_CTRL_ZEROIZE_MASK;
+        P.wr(KG_REG_KEY_CTRL, v);
+        if (v & (KG_KEY_CTRL_CHECK_MASK | KG_KEY_CTRL_LOAD_AES_MASK)) P.step(5000);
+      } else if (x < 95) {
+        // Provision a consistent key and check it (a KCV match needs one).
+        kgt::Keys k = kgt::random_keys(rng, P.geom(), 16 + 8 * unsigned(rng() % 3));
+        provision(P, k, k, uint32_t(rng() % 4) | (uint32_t(rng() % 4) << 8));
+      } else {
+        P.wr(KG_REG_CTRL, rng() % 2 ? KG_CTRL_SOFT_RESET_MASK : KG_CTRL_PERF_CLEAR_MASK);
+        P.step(100);
+      }
+    }
+  }
+  std::printf("register sequences: %llu reads, %llu writes; %llu mismatches\n",
+              (unsigned long long)P.reads, (unsigned long long)P.writes,
+              (unsigned long long)P.mismatches);
+  EXPECT_EQ(0u, P.mismatches);
+}
+
+}  // namespace
