@@ -35,7 +35,7 @@ static int run_layer(kg_fw *c, uint32_t desc_addr, uint64_t timeout, kg_fw_perf 
   kg_fw_irq_clear(c);
   kg_fw_wr(c, KG_REG_DESC_ADDR, desc_addr);
   if (kg_fw_rd(c, KG_REG_DESC_ADDR) != desc_addr) return KG_FW_EHW;
-  uint64_t p0[PERF_N], p1[PERF_N];
+  uint64_t p0[PERF_N];
   if (perf) perf_read(c, p0);
   kg_fw_wr(c, KG_REG_CTRL, KG_CTRL_START_MASK);
 
@@ -46,6 +46,7 @@ static int run_layer(kg_fw *c, uint32_t desc_addr, uint64_t timeout, kg_fw_perf 
     return kg_fw_soft_reset(c) == KG_FW_OK ? KG_FW_ETIMEOUT : KG_FW_EHW;
   }
   if (perf) {
+    uint64_t p1[PERF_N];
     perf_read(c, p1);
     perf_delta(p0, p1, perf);
   }
