@@ -37,6 +37,15 @@ struct kgmodel {
   int8_t *out;
   size_t out_cap;
   uint32_t out_m, out_n, out_addr, out_stride;
+  /* Weight cache: the folded weights (N x K, int16) of the last layer, valid
+   * while the encrypted image bytes and every input of the decryption and
+   * fold are unchanged (docs/model.md). */
+  uint8_t *wc_raw;             /* encrypted image as read */
+  int16_t *wc_wt;              /* folded weights, N x K */
+  uint64_t wc_bytes, wc_k, wc_n, wc_kt;
+  uint32_t wc_crypt, wc_pos, wc_sign, wc_aes_len;
+  uint32_t wc_key[8], wc_nonce[3], wc_sign_key[32];
+  int wc_valid;
 };
 
 #endif
