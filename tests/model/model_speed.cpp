@@ -1,6 +1,9 @@
-// model_speed: host seconds of one 256x256x256 FC layer (CTR decrypt, sign
-// key) on the functional model and on kg_top (libkgsim) in the same run, and
-// the cycles each reports (docs/model.md). Usage: kg_model_speed_16x16 [reps]
+// model_speed: the functional model against kg_top (libkgsim) on the
+// benchmark layers of sim/bench/top, in one run (docs/model.md):
+//  - host seconds of a 256x256x256 FC layer (CTR decrypt, sign key) on both,
+//    the model cold (first run: decrypt + fold) and warm (weight cache);
+//  - model/RTL cycle ratio of every benchmark layer.
+// Usage: kg_model_speed_<R>x<C> [reps]   (exit 1 if an output is wrong)
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -11,92 +14,139 @@
 #include "kgmodel.h"
 #include "top_harness.hpp"
 
-static double now_s() {
+namespace {
+
+double now_s() {
   return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
 }
 
-int main(int argc, char** argv) {
-  const int reps = argc > 1 ? std::atoi(argv[1]) : 20;
-  kgt::Device dev;
-  const kg_geom g = dev.geom();
-  std::mt19937_64 rng(5);
-  kgt::Keys k = kgt::random_keys(rng, g, 16);
-  kg_layer_desc d{};
-  d.op = KG_OP_FC;
-  d.m = d.k = d.n = 256;
-  d.crypt = KG_CRYPT_CTR;
-  d.sign = 1;
-  kgt::Layer L = kgt::make_layer(rng, g, d, 0x10000, false);
-  if (dev.provision(k) != KG_IRQ_STATUS_DONE_MASK) return 1;
-  dev.place(L, k);
+uint32_t be32(const uint8_t* p) {
+  return (uint32_t(p[0]) << 24) | (uint32_t(p[1]) << 16) | (uint32_t(p[2]) << 8) | p[3];
+}
 
-  kgmodel_config c = kgmodel_config_default();
-  c.rows = g.rows;
-  c.cols = g.cols;
-  kgmodel* m = kgmodel_create(&c, nullptr, 0);
-  kg_hal hal{};
-  kgmodel_hal_bind(m, &hal);
-  // Copy the placed images from the RTL's DRAM into the model's.
+struct Run {
+  double rtl_s = 0, cold_s = 0, warm_s = 0;
+  uint64_t rtl_cyc = 0, mod_cyc = 0;
+  bool ok = false;
+};
+
+// Runs layer L on a fresh RTL device and on model m (keys k, weights placed).
+Run run_both(kgmodel* m, const kgt::Layer& L, const kgt::Keys& k, int reps) {
+  Run r;
+  kgt::Device dev;
+  if (dev.provision(k) != KG_IRQ_STATUS_DONE_MASK) return r;
+  dev.place(L, k);
   std::vector<uint8_t> img(0x200000);
   kgsim_mem_read(dev.sim(), 0, img.data(), img.size());
   kgmodel_mem_write(m, 0, img.data(), img.size());
-  // Same keys into the model (through the HAL, as firmware would).
-  for (unsigned i = 0; i < 4; i++)
-    hal.reg_write32(hal.ctx, KG_REG_AES_KEY(i),
-                    (uint32_t(k.aes[4 * i]) << 24) | (uint32_t(k.aes[4 * i + 1]) << 16) |
-                        (uint32_t(k.aes[4 * i + 2]) << 8) | k.aes[4 * i + 3]);
+
+  kg_hal hal{};
+  kgmodel_hal_bind(m, &hal);
+  for (unsigned i = 0; i < 8; i++) {
+    uint8_t b[4] = {0, 0, 0, 0};
+    for (unsigned j = 0; j < 4 && 4 * i + j < k.aes.size(); j++) b[j] = k.aes[4 * i + j];
+    hal.reg_write32(hal.ctx, KG_REG_AES_KEY(i), be32(b));
+  }
   for (unsigned i = 0; i < (k.sign.size() + 3) / 4; i++) {
     uint32_t v = 0;
     for (unsigned j = 0; j < 4 && 4 * i + j < k.sign.size(); j++) v |= uint32_t(k.sign[4 * i + j]) << (8 * j);
     hal.reg_write32(hal.ctx, KG_REG_SIGN_KEY(i), v);
   }
   hal.reg_write32(hal.ctx, KG_REG_KEY_CTRL, KG_KEY_CTRL_LOAD_AES_MASK | KG_KEY_CTRL_LOAD_SIGN_MASK);
-  for (unsigned i = 0; i < 3; i++)
-    hal.reg_write32(hal.ctx, KG_REG_NONCE0 + 4 * i,
-                    (uint32_t(k.nonce[4 * i]) << 24) | (uint32_t(k.nonce[4 * i + 1]) << 16) |
-                        (uint32_t(k.nonce[4 * i + 2]) << 8) | k.nonce[4 * i + 3]);
+  for (unsigned i = 0; i < 3; i++) hal.reg_write32(hal.ctx, KG_REG_NONCE0 + 4 * i, be32(k.nonce + 4 * i));
   hal.reg_write32(hal.ctx, KG_REG_POLICY, KG_POLICY_RUN);
   hal.reg_write32(hal.ctx, KG_REG_IRQ_ENABLE, 0x3f);
+  hal.reg_write32(hal.ctx, KG_REG_IRQ_STATUS, 0x3f);
 
   uint32_t err = 0;
-  uint64_t rtl_cyc = 0;
   double t0 = now_s();
-  const uint32_t st = dev.run(L, 10000000, &err, &rtl_cyc);
-  const double rtl_s = now_s() - t0;
+  const uint32_t st = dev.run(L, 20000000, &err, &r.rtl_cyc);
+  r.rtl_s = now_s() - t0;
   bool pad = false;
-  const bool rtl_ok = st == KG_IRQ_STATUS_DONE_MASK && dev.output(L, &pad) == L.expect;
+  r.ok = st == KG_IRQ_STATUS_DONE_MASK && dev.output(L, &pad) == L.expect;
 
-  uint64_t mod_cyc = 0;
-  bool mod_ok = true;
   std::vector<double> times;
-  for (int r = 0; r < reps; r++) {
+  for (int i = 0; i < reps; i++) {
     t0 = now_s();
     hal.reg_write32(hal.ctx, KG_REG_DESC_ADDR, L.desc_addr);
     hal.reg_write32(hal.ctx, KG_REG_CTRL, KG_CTRL_START_MASK);
-    kgmodel_run_until_irq(m, 10000000, &mod_cyc);
+    kgmodel_run_until_irq(m, 20000000, &r.mod_cyc);
     const uint32_t ms = hal.reg_read32(hal.ctx, KG_REG_IRQ_STATUS);
     hal.reg_write32(hal.ctx, KG_REG_IRQ_STATUS, ms);
-    mod_ok = mod_ok && ms == KG_IRQ_STATUS_DONE_MASK;
     times.push_back(now_s() - t0);
+    r.ok = r.ok && ms == KG_IRQ_STATUS_DONE_MASK;
   }
-  // The first run decrypts and folds the weights; later runs of the same
-  // layer find them in the model's weight cache (docs/model.md).
-  const double cold_s = times[0];
-  std::vector<double> warm(times.begin() + (reps > 1 ? 1 : 0), times.end());
-  std::sort(warm.begin(), warm.end());
-  const double mod_s = warm[warm.size() / 2];
   std::vector<int8_t> out((size_t)L.M * L.d.out_stride);
   kgmodel_mem_read(m, L.d.out_addr, out.data(), out.size());
-  for (uint32_t r = 0; r < L.M; r++)
-    if (std::memcmp(&out[(size_t)r * L.d.out_stride], &L.expect[(size_t)r * L.N], L.N)) mod_ok = false;
-  std::printf("FC 256x256x256 CTR+sign on %ux%u\n", g.rows, g.cols);
-  std::printf("  RTL (kgsim):   %.4f s, %llu cycles, output %s\n", rtl_s, (unsigned long long)rtl_cyc,
-              rtl_ok ? "ok" : "WRONG");
-  std::printf("  model:         %.6f s cold (first run), %.6f s warm (median of %zu), %llu cycles, "
-              "output %s\n", cold_s, mod_s, warm.size(), (unsigned long long)mod_cyc,
-              mod_ok ? "ok" : "WRONG");
-  std::printf("  speedup %.0fx warm, %.0fx cold; model/RTL cycles %.3f\n", rtl_s / mod_s,
-              rtl_s / cold_s, double(mod_cyc) / double(rtl_cyc));
+  for (uint32_t row = 0; row < L.M; row++)
+    if (std::memcmp(&out[(size_t)row * L.d.out_stride], &L.expect[(size_t)row * L.N], L.N)) r.ok = false;
+  // The first run decrypts and folds the weights; later runs of the same
+  // layer find them in the model's weight cache (docs/model.md).
+  r.cold_s = times[0];
+  std::vector<double> warm(times.begin() + (reps > 1 ? 1 : 0), times.end());
+  std::sort(warm.begin(), warm.end());
+  r.warm_s = warm[warm.size() / 2];
+  return r;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const int reps = std::max(2, argc > 1 ? std::atoi(argv[1]) : 20);
+  kgmodel_config c = kgmodel_config_default();
+  {
+    kgt::Device probe;
+    c.rows = probe.geom().rows;
+    c.cols = probe.geom().cols;
+  }
+  const kg_geom g{c.rows, c.cols};
+  kgmodel* m = kgmodel_create(&c, nullptr, 0);
+  std::mt19937_64 rng(5);
+  const kgt::Keys k = kgt::random_keys(rng, g, 16);
+  bool all = true;
+
+  kg_layer_desc d{};
+  d.op = KG_OP_FC;
+  d.m = d.k = d.n = 256;
+  d.crypt = KG_CRYPT_CTR;
+  d.sign = 1;
+  const kgt::Layer fc = kgt::make_layer(rng, g, d, 0x10000, false);
+  const Run s = run_both(m, fc, k, reps);
+  all = all && s.ok;
+  std::printf("speed: FC 256x256x256 CTR + sign on %ux%u\n", g.rows, g.cols);
+  std::printf("  RTL   %.4f s (%llu cycles)\n", s.rtl_s, (unsigned long long)s.rtl_cyc);
+  std::printf("  model %.6f s cold (first run), %.6f s warm (median of %d)\n", s.cold_s, s.warm_s, reps - 1);
+  std::printf("  speedup %.0fx warm, %.0fx cold; output %s\n", s.rtl_s / s.warm_s, s.rtl_s / s.cold_s,
+              s.ok ? "ok" : "WRONG");
+
+  std::printf("cycles (model / RTL):\n");
+  struct Case {
+    const char* name;
+    uint32_t crypt, sign;
+    bool conv;
+  } cases[] = {{"FC 256^3 no decrypt, sign", KG_CRYPT_NONE, 1, false},
+               {"FC 256^3 no decrypt, no key", KG_CRYPT_NONE, 0, false},
+               {"FC 256^3 Deep-Lock, sign", KG_CRYPT_DEEPLOCK, 1, false},
+               {"FC 256^3 CTR, sign", KG_CRYPT_CTR, 1, false},
+               {"conv 28x28x16->32 3x3 pad 1", KG_CRYPT_NONE, 1, true}};
+  for (const Case& cs : cases) {
+    kg_layer_desc e{};
+    e.crypt = cs.crypt;
+    e.sign = cs.sign;
+    if (cs.conv) {
+      e.op = KG_OP_CONV;
+      e.conv = kg_conv_shape{28, 28, 16, 32, 3, 3, 1, 1};
+    } else {
+      e.op = KG_OP_FC;
+      e.m = e.k = e.n = 256;
+    }
+    const kgt::Layer L = kgt::make_layer(rng, g, e, 0x10000, false);
+    kgmodel_reset(m);
+    const Run r = run_both(m, L, k, 2);
+    all = all && r.ok;
+    std::printf("  %-30s RTL %8llu  model %8llu  ratio %.3f  %s\n", cs.name, (unsigned long long)r.rtl_cyc,
+                (unsigned long long)r.mod_cyc, double(r.mod_cyc) / double(r.rtl_cyc), r.ok ? "ok" : "WRONG");
+  }
   kgmodel_destroy(m);
-  return rtl_ok && mod_ok ? 0 : 1;
+  return all ? 0 : 1;
 }

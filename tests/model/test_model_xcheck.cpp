@@ -347,6 +347,9 @@ void one_layer(Pair& P, std::mt19937_64& rng, Stats& S, uint64_t idx) {
     S.ok++;
     if (cr) {
       const double r = double(cm) / double(cr);
+      if (env_u64("KG_MODEL_CYCLES", 0))
+        std::printf("cycles rtl %llu model %llu ratio %.3f %s\n", (unsigned long long)cr,
+                    (unsigned long long)cm, r, kgt::describe(L).c_str());
       S.ratio_sum += r;
       S.ratio_n++;
       if (r < S.ratio_min) S.ratio_min = r;

@@ -377,26 +377,39 @@ static void passes_of(const kgmodel *m, const layer *L, uint64_t *mp, uint64_t *
 
 static uint64_t r16(uint64_t x) { return (x + 15) & ~(uint64_t)15; }
 
-/* Analytic cycle estimate of a legal layer (docs/model.md). */
-static uint64_t estimate(const kgmodel *m, const layer *L, uint64_t rd_act) {
-  const uint64_t R = m->cfg.rows, C = m->cfg.cols, lat = m->cfg.read_latency;
-  const uint64_t tile_beats = (R * C + 15) / 16;
+/* Cycles of the Deep-Lock fast-forward to position p (docs/aes.md §4): from
+ * the key, or from the checkpoint / current position if not past p. */
+static uint64_t dl_seek(const kgmodel *m, uint64_t p) {
+  uint64_t c = 3 + p / 16;
+  if (m->dl_ck_valid && m->dl_ck <= p && 2 + (p - m->dl_ck) / 16 < c) c = 2 + (p - m->dl_ck) / 16;
+  if (m->dl_cur_valid && m->dl_cur <= p && 2 + (p - m->dl_cur) / 16 < c) c = 2 + (p - m->dl_cur) / 16;
+  return c;
+}
+
+/* Analytic cycle estimate of a legal layer (docs/model.md §3):
+ *   sum over passes of tiles * max(rows, R)      array streaming
+ * + 3 * tiles + 3 * passes * KT                  tile and pass switches
+ * + last pass rows * NT                          output drain
+ * + conv activation beats of the first pass (im2col bursts; later passes
+ *   load while the previous one computes)
+ * + 3 * read latency + 150                       descriptor, parameters, pipeline
+ * + Deep-Lock seek to w_pos (first pass) */
+static uint64_t estimate(const kgmodel *m, const layer *L) {
+  const uint64_t R = m->cfg.rows, lat = m->cfg.read_latency;
   uint64_t mp, passes;
   passes_of(m, L, &mp, &passes);
   const uint64_t tiles = L->kt * L->nt;
-  /* Per tile the array takes max(rows, weight beats) cycles. */
-  const uint64_t per_tile_full = mp > tile_beats ? mp : tile_beats;
+  const uint64_t last = L->m - mp * (passes - 1);
   uint64_t t = 0;
   for (uint64_t p = 0; p < passes; p++) {
-    const uint64_t rows = (p + 1 < passes) ? mp : L->m - mp * (passes - 1);
-    const uint64_t per_tile = rows > tile_beats ? rows : tile_beats;
-    uint64_t comp = tiles * (per_tile + 2);
-    (void)per_tile_full;
-    t += comp + R + C + 8;
+    const uint64_t rows = (p + 1 < passes) ? mp : last;
+    t += tiles * (rows > R ? rows : R);
   }
-  const uint64_t act_beats = rd_act / 16;
-  const uint64_t first_act = (act_beats / passes) < 1 ? 1 : act_beats / passes;
-  return 90 + 3 * lat + first_act / (passes > 1 ? 1 : 1) + t;
+  t += 3 * tiles + 3 * passes * L->kt + last * L->nt;
+  if (L->conv) t += mp * L->kh * L->kw * (r16(L->ic) / 16);
+  t += 3 * lat + 150;
+  if (L->crypt == KG_CRYPT_DEEPLOCK) t += dl_seek(m, L->w_pos);
+  return t;
 }
 
 /* acc[r][n] = sum_k a[r][k] * wt[n*K + k] for the rows r < rows (<= 2) of a
@@ -695,11 +708,14 @@ static void engine_start(kgmodel *m) {
     return;
   }
   m->done_err = execute(m, &L);
-  uint64_t rd_act = 0;
-  for (uint64_t r = 0; r < L.inrows; r++) rd_act += r16(L.run);
-  if (m->done_err == KG_ERR_OK)
-    m->done_t = m->now + estimate(m, &L, rd_act);
-  else
+  if (m->done_err == KG_ERR_OK) {
+    m->done_t = m->now + estimate(m, &L);
+    if (L.crypt == KG_CRYPT_DEEPLOCK) {
+      m->dl_ck_valid = m->dl_cur_valid = 1;
+      m->dl_ck = L.w_pos;
+      m->dl_cur = (uint64_t)L.w_pos + L.w_bytes;
+    }
+  } else
     m->done_t = m->now + 2 * lat + 100;
 }
 
@@ -878,6 +894,7 @@ int kgmodel_reg_write32_strb(kgmodel *m, uint32_t off, uint32_t d, uint32_t strb
   }
   if (kc_load_aes || kc_load_sign) vault_write = 1;
   if (kc_load_aes && !was_locked && !busy_eff && m->aes_len <= 2) {
+    m->dl_ck_valid = m->dl_cur_valid = 0;
     m->aes_valid = true;
     kcv_inval = 1;
     chk_abort = 1;
@@ -908,6 +925,7 @@ int kgmodel_reg_write32_strb(kgmodel *m, uint32_t off, uint32_t d, uint32_t strb
     memset(m->sign_key, 0, sizeof m->sign_key);
     m->aes_valid = m->sign_valid = m->kcv_ok = m->lockout = false;
     m->fails = 0;
+    m->dl_ck_valid = m->dl_cur_valid = 0;
     chk_abort = 1;
     if (busy_eff) do_srst = 1;
   }
