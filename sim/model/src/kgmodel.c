@@ -1,4 +1,5 @@
 /* kgmodel.c: the functional model of kg_top (see kgmodel.h, docs/model.md). */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -7,6 +8,11 @@
 #include "kgmac/kg_regs.h"
 #include "kgmac/ref_layer.h"
 #include "kgmodel_csr.h"
+
+#if defined(__GNUC__) && defined(__x86_64__)
+#include <immintrin.h>
+#define KGM_X86 1
+#endif
 
 enum { CNT_CYCLES, CNT_BUSY, CNT_COMPUTE, CNT_RD, CNT_WR, CNT_DMA_STALL, CNT_DEC_STALL };
 
@@ -377,6 +383,51 @@ static void passes_of(const kgmodel *m, const layer *L, uint64_t *mp, uint64_t *
 
 static uint64_t r16(uint64_t x) { return (x + 15) & ~(uint64_t)15; }
 
+#ifdef KGM_X86
+/* CTR keystream XOR (brief §5) with AES-NI: counter block nonce || BE32(p/16),
+ * round keys w[4i..4i+3] from kg_aes_key_init. Same result as kg_ctr_xcrypt
+ * (the cross-check and the unit tests compare CTR layers byte for byte). */
+__attribute__((target("aes,sse2"))) static void ctr_aesni(const kg_aes_key *k, const uint8_t nonce[12],
+                                                         uint64_t pos, uint8_t *buf, size_t len) {
+  __m128i rk[15];
+  for (unsigned i = 0; i <= k->nr; i++) {
+    uint8_t b[16];
+    for (unsigned j = 0; j < 16; j++) b[j] = (uint8_t)(k->rk[4 * i + j / 4] >> (24 - 8 * (j % 4)));
+    rk[i] = _mm_loadu_si128((const __m128i *)b);
+  }
+  uint8_t ctr[16];
+  memcpy(ctr, nonce, 12);
+  size_t i = 0;
+  while (i < len) {
+    const uint64_t p = pos + i, blk = p / 16;
+    const size_t off = (size_t)(p % 16), n = len - i < 16 - off ? len - i : 16 - off;
+    ctr[12] = (uint8_t)(blk >> 24);
+    ctr[13] = (uint8_t)(blk >> 16);
+    ctr[14] = (uint8_t)(blk >> 8);
+    ctr[15] = (uint8_t)blk;
+    __m128i x = _mm_xor_si128(_mm_loadu_si128((const __m128i *)ctr), rk[0]);
+    for (unsigned r = 1; r < k->nr; r++) x = _mm_aesenc_si128(x, rk[r]);
+    x = _mm_aesenclast_si128(x, rk[k->nr]);
+    uint8_t ks[16];
+    _mm_storeu_si128((__m128i *)ks, x);
+    for (size_t j = 0; j < n; j++) buf[i + j] ^= ks[off + j];
+    i += n;
+  }
+}
+#endif
+
+/* Decrypt a weight image in place (kg_crypt_decrypt semantics). */
+static void decrypt_image(int mode, const kg_aes_key *k, const uint8_t nonce[12], uint64_t pos,
+                          uint8_t *buf, size_t len) {
+#ifdef KGM_X86
+  if (mode == KG_CRYPT_CTR && __builtin_cpu_supports("aes")) {
+    ctr_aesni(k, nonce, pos, buf, len);
+    return;
+  }
+#endif
+  kg_crypt_decrypt(mode, k, nonce, pos, buf, len);
+}
+
 /* Cycles of the Deep-Lock fast-forward to position p (docs/aes.md §4): from
  * the key, or from the checkpoint / current position if not past p. */
 static uint64_t dl_seek(const kgmodel *m, uint64_t p) {
@@ -587,7 +638,7 @@ static uint32_t execute(kgmodel *m, const layer *L) {
       aes_key_bytes(m, key);
       nonce_bytes(m, nonce);
       kg_aes_key_init(&ak, key, aes_len_bytes(m->aes_len));
-      kg_crypt_decrypt((int)L->crypt, &ak, nonce, L->w_pos, img, L->w_bytes);
+      decrypt_image((int)L->crypt, &ak, nonce, L->w_pos, img, L->w_bytes);
       kg_aes_key_wipe(&ak);
       memset(key, 0, sizeof key);
     }
@@ -599,8 +650,10 @@ static uint32_t execute(kgmodel *m, const layer *L) {
       for (uint64_t n = 0; n < N; n++) {
         const uint64_t nt = n >> cb, nc = n & (Cc - 1);
         const int8_t w = (int8_t)img[(nt * L->kt + kt) * TILE + kr * Cc + nc];
-        const int bit = L->sign ? kg_key_bit(key_s, g, (uint32_t)kr, (uint32_t)nc) : 0;
-        wt[n * K + k] = kg_fold_weight(w, bit);
+        /* kg_key_bit and kg_fold_weight, inline: -(-128) stays -128. */
+        const uint64_t b = kr * Cc + nc;
+        const int bit = L->sign ? (key_s[b / 8] >> (b % 8)) & 1 : 0;
+        wt[n * K + k] = (int16_t)(bit && w != INT8_MIN ? -w : w);
       }
     }
     memset(key_s, 0, sizeof key_s);
