@@ -10,6 +10,9 @@
 #include "kgmac/kg_regs.h"
 #include "kgmac/layer_pack.h"
 #include "kgmodel.h"
+#ifdef KGM_HAVE_FW
+#include "kg_fw.h"
+#endif
 
 namespace {
 
@@ -45,12 +48,10 @@ class Model : public ::testing::Test {
       mult[n] = int32_t(rng() & 0x7fffffff);
       shift[n] = 38;
     }
-    uint8_t sk[4];
     for (auto& b : sk) b = uint8_t(rng());
     kg_ref_lock_sign(K, N, W.data(), sign ? sk : nullptr, g, Wl.data());
     std::vector<uint8_t> img(kg_pack_weight_bytes(K, N, g));
     kg_pack_weights(K, N, Wl.data(), g, img.data(), img.size());
-    uint8_t key[16], nonce[12] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12};
     for (int i = 0; i < 16; i++) key[i] = uint8_t(i);
     kg_aes_key ak;
     kg_aes_key_init(&ak, key, 16);
@@ -64,7 +65,6 @@ class Model : public ::testing::Test {
     for (int i = 0; i < 3; i++)
       wr(KG_REG_NONCE0 + 4 * i, (uint32_t(nonce[4 * i]) << 24) | (uint32_t(nonce[4 * i + 1]) << 16) |
                                     (uint32_t(nonce[4 * i + 2]) << 8) | nonce[4 * i + 3]);
-    uint8_t kcv[8];
     kg_kcv(&ak, nonce, kcv);
     wr(KG_REG_KCV_EXP0, (uint32_t(kcv[0]) << 24) | (uint32_t(kcv[1]) << 16) | (uint32_t(kcv[2]) << 8) | kcv[3]);
     wr(KG_REG_KCV_EXP1, (uint32_t(kcv[4]) << 24) | (uint32_t(kcv[5]) << 16) | (uint32_t(kcv[6]) << 8) | kcv[7]);
@@ -119,6 +119,8 @@ class Model : public ::testing::Test {
     return o;
   }
   kgmodel* m = nullptr;
+  uint8_t sk[4] = {0, 0, 0, 0}, key[16] = {0}, kcv[8] = {0};
+  uint8_t nonce[12] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12};
 };
 
 TEST(ModelApi, CreateRejectsBadConfigAndReportsWhy) {
@@ -278,5 +280,34 @@ TEST_F(Model, HalBindingDrivesTheModel) {
   EXPECT_EQ(0, std::memcmp(b, c, 4));
   EXPECT_EQ(-1, hal.mem_read(hal.ctx, 64ull << 20, c, 4));
 }
+
+#ifdef KGM_HAVE_FW
+// The firmware runs unchanged on the model through kgmodel_hal_bind.
+TEST_F(Model, FirmwareRunsOnTheModel) {
+  const uint32_t M = 21, K = 33, N = 9;
+  std::vector<int8_t> expect = fc_layer(M, K, N, KG_CRYPT_DEEPLOCK, true);
+  kg_hal hal{};
+  kgmodel_hal_bind(m, &hal);
+  kg_fw fw{};
+  ASSERT_EQ(KG_FW_OK, kg_fw_init(&fw, &hal));
+  EXPECT_EQ(8u, fw.info.rows);
+  EXPECT_EQ(4u, fw.info.cols);
+  EXPECT_EQ(1024u, fw.info.param_depth);
+  uint8_t bad[8];
+  std::memcpy(bad, kcv, 8);
+  bad[0] ^= 1;
+  EXPECT_EQ(KG_FW_EKCV, kg_fw_provision(&fw, key, 16, sk, 32, nonce, bad, KG_POLICY_REFUSE, 0, 0));
+  ASSERT_EQ(KG_FW_OK, kg_fw_provision(&fw, key, 16, sk, 32, nonce, kcv, KG_POLICY_REFUSE, 0, 0));
+  const uint32_t desc = 0x40;
+  uint32_t failed = 99;
+  kg_fw_perf perf{};
+  ASSERT_EQ(KG_FW_OK, kg_fw_run_job(&fw, &desc, 1, 1000000, &failed, &perf));
+  EXPECT_EQ(1u, failed);
+  EXPECT_EQ(uint64_t(M) * N, perf.wr_bytes);
+  bool pad_ok = false;
+  EXPECT_EQ(expect, output(M, N, &pad_ok));
+  EXPECT_TRUE(pad_ok);
+}
+#endif
 
 }  // namespace
