@@ -72,6 +72,7 @@ void kgmodel_destroy(kgmodel *m) {
   free(m->out);
   free(m->wc_raw);
   free(m->wc_wt);
+  for (int i = 0; i < 3; i++) free(m->scr[i]);
   free(m);
 }
 
@@ -84,6 +85,10 @@ int kgmodel_reset(kgmodel *m) {
   free(m->wc_wt);
   m->wc_raw = NULL;
   m->wc_wt = NULL;
+  for (int i = 0; i < 3; i++) {
+    free(m->scr[i]);
+    m->scr[i] = NULL;
+  }
   uint8_t *mem = m->mem;
   int8_t *out = m->out;
   size_t cap = m->out_cap;
@@ -463,6 +468,17 @@ static uint64_t estimate(const kgmodel *m, const layer *L) {
   return t;
 }
 
+/* A scratch buffer of at least n bytes, kept in *p (grow only; NULL on
+ * allocation failure, *p then unchanged). */
+static void *grow(void **p, size_t *cap, size_t n) {
+  if (*p && *cap >= n) return *p;
+  void *q = realloc(*p, n);
+  if (!q) return NULL;
+  *p = q;
+  *cap = n;
+  return q;
+}
+
 /* acc[r][n] = sum_k a[r][k] * wt[n*K + k] for the rows r < rows (<= 2) of a
  * (row stride K). |a*w| <= 2^14 and K * 2^14 < 2^31 (kgmodel_create bounds
  * half_words * rows), so the int32 sums cannot overflow. Blocked 2 rows x 4
@@ -584,9 +600,9 @@ static uint32_t execute(kgmodel *m, const layer *L) {
   int32_t *bias = malloc(N * sizeof *bias);
   int32_t *mult = malloc(N * sizeof *mult);
   uint8_t *shift = malloc(N);
-  uint8_t *img = malloc(L->w_bytes);
-  int8_t *A = malloc((M * K) + 1);
-  int16_t *A16 = malloc((M * K) * sizeof *A16 + 2);
+  uint8_t *img = grow(&m->scr[0], &m->scr_cap[0], L->w_bytes);
+  int8_t *A = grow(&m->scr[1], &m->scr_cap[1], M * K + 1);
+  int16_t *A16 = grow(&m->scr[2], &m->scr_cap[2], (M * K) * sizeof *A16 + 2);
   int32_t *acc = malloc(2 * N * sizeof *acc);
   uint32_t rc = KG_ERR_OK;
   if (!bias || !mult || !shift || !img || !A || !A16 || !acc) {
@@ -618,18 +634,13 @@ static uint32_t execute(kgmodel *m, const layer *L) {
                   !memcmp(m->wc_sign_key, m->sign_key, sizeof m->wc_sign_key) &&
                   !memcmp(m->wc_raw, raw, L->w_bytes);
   if (!hit) {
-    int16_t *wt = malloc(N * K * sizeof *wt + 2);
-    uint8_t *cr = malloc(L->w_bytes);
+    m->wc_valid = 0;
+    int16_t *wt = grow((void **)&m->wc_wt, &m->wc_wt_cap, N * K * sizeof *wt + 2);
+    uint8_t *cr = grow((void **)&m->wc_raw, &m->wc_raw_cap, L->w_bytes);
     if (!wt || !cr) {
-      free(wt);
-      free(cr);
       rc = KG_ERR_BUS;
       goto out;
     }
-    free(m->wc_wt);
-    free(m->wc_raw);
-    m->wc_wt = wt;
-    m->wc_raw = cr;
     memcpy(cr, raw, L->w_bytes);
     memcpy(img, raw, L->w_bytes);
     if (L->crypt != KG_CRYPT_NONE) {
@@ -645,15 +656,18 @@ static uint32_t execute(kgmodel *m, const layer *L) {
     uint8_t key_s[128];
     for (unsigned i = 0; i < 128; i++) key_s[i] = (uint8_t)(m->sign_key[i / 4] >> (8 * (i % 4)));
     const uint32_t rb = clog2(R), cb = clog2(Cc);
-    for (uint64_t k = 0; k < K; k++) {
-      const uint64_t kt = k >> rb, kr = k & (R - 1);
-      for (uint64_t n = 0; n < N; n++) {
-        const uint64_t nt = n >> cb, nc = n & (Cc - 1);
-        const int8_t w = (int8_t)img[(nt * L->kt + kt) * TILE + kr * Cc + nc];
-        /* kg_key_bit and kg_fold_weight, inline: -(-128) stays -128. */
+    /* Output channel outer, so wt is written in order; the key bit of
+     * PE(kr, nc) is kg_key_bit, the fold kg_fold_weight (-(-128) = -128). */
+    for (uint64_t n = 0; n < N; n++) {
+      const uint64_t nt = n >> cb, nc = n & (Cc - 1);
+      const uint8_t *col = img + nt * L->kt * TILE + nc;
+      int16_t *dst = wt + n * K;
+      for (uint64_t k = 0; k < K; k++) {
+        const uint64_t kr = k & (R - 1);
+        const int8_t w = (int8_t)col[(k >> rb) * TILE + kr * Cc];
         const uint64_t b = kr * Cc + nc;
         const int bit = L->sign ? (key_s[b / 8] >> (b % 8)) & 1 : 0;
-        wt[n * K + k] = (int16_t)(bit && w != INT8_MIN ? -w : w);
+        dst[k] = (int16_t)(bit && w != INT8_MIN ? -w : w);
       }
     }
     memset(key_s, 0, sizeof key_s);
@@ -726,9 +740,6 @@ out:
   free(bias);
   free(mult);
   free(shift);
-  free(img);
-  free(A);
-  free(A16);
   free(acc);
   return rc;
 }

@@ -46,6 +46,10 @@ struct kgmodel {
   uint32_t wc_crypt, wc_pos, wc_sign, wc_aes_len;
   uint32_t wc_key[8], wc_nonce[3], wc_sign_key[32];
   int wc_valid;
+  size_t wc_raw_cap, wc_wt_cap;
+  /* Scratch buffers kept between layers (grow only). */
+  void *scr[3];
+  size_t scr_cap[3];
   /* Deep-Lock schedule positions for the seek estimate (docs/aes.md §4). */
   int dl_ck_valid, dl_cur_valid;
   uint64_t dl_ck, dl_cur;
