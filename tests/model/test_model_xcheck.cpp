@@ -324,6 +324,17 @@ void one_layer(Pair& P, std::mt19937_64& rng, Stats& S, uint64_t idx) {
   P.wr(KG_REG_IRQ_ENABLE, 0x3f);
   P.wr(KG_REG_CTRL, KG_CTRL_START_MASK);
   P.rd(KG_REG_DESC_ADDR);
+  if (sc == kGood && rng() % 2) {
+    // While busy: STATUS.BUSY, DESC_ADDR and a second START ignored, and
+    // LOAD_AES ignored (KEY_STATUS unchanged, KCV_OK kept).
+    P.rd(KG_REG_STATUS);
+    P.wr(KG_REG_DESC_ADDR, desc_addr + 0x100);
+    P.rd(KG_REG_DESC_ADDR);
+    P.wr(KG_REG_CTRL, KG_CTRL_START_MASK);
+    P.wr(KG_REG_KEY_CTRL, KG_KEY_CTRL_LOAD_AES_MASK);
+    P.rd(KG_REG_KEY_STATUS);
+    P.rd(KG_REG_STATUS);
+  }
   if (sc == kSoftReset) {
     P.step(10);
     P.wr(KG_REG_CTRL, KG_CTRL_SOFT_RESET_MASK);
