@@ -17,6 +17,10 @@
  * Time: every CSR access advances the model by reg_cycles cycles (default
  * 3), kgmodel_step by n, kgmodel_run_until_irq until the interrupt.
  *
+ * The decrypted, sign-folded weights of the last layer are cached inside
+ * the handle and reused only while the weight image bytes, W_POS, the crypt
+ * mode, K, N and every vault key/nonce input compare equal.
+ *
  * Ownership: kgmodel_create returns a handle owned by the caller, released
  * with kgmodel_destroy (NULL is accepted). The config is copied; buffers
  * passed in stay the caller's. kgmodel_strerror returns static strings.
@@ -105,7 +109,8 @@ int kgmodel_irq(const kgmodel *m);
 /* Hardware reset: every CSR to its reset value; DRAM and faults kept. */
 int kgmodel_reset(kgmodel *m);
 
-/* Set fault slot (< KGMODEL_FAULT_SLOTS); NULL or mode OFF clears it. */
+/* Set fault slot (< KGMODEL_FAULT_SLOTS); NULL or mode OFF clears it.
+ * KGMODEL_ENOTSUP for any mode other than RANGE (libkgsim's NTH mode). */
 int kgmodel_set_fault(kgmodel *m, unsigned slot, const kgmodel_fault *f);
 
 const char *kgmodel_strerror(int code);
