@@ -47,7 +47,8 @@ demo: build
 
 # 10^5 random array GEMMs in all: 20,000 per array test binary (5 geometries/variants).
 SOAK_SEED ?= 7
-# Plus 2,000 random kg_top layers per test geometry.
+# Plus 2,000 random kg_top layers per test geometry, and 10^4 random layers
+# cross-checked between the functional model and the RTL.
 soak: build
 	@for t in $(BUILD)/tests/array/kg_test_array_*; do \
 	  KG_RANDOM_CASES=20000 KG_SEED=$(SOAK_SEED) $$t --gtest_filter='*RandomGemm*' || exit 1; \
@@ -55,6 +56,7 @@ soak: build
 	@for t in $(BUILD)/tests/top/kg_test_top_*; do \
 	  KG_TOP_LAYERS=2000 KG_SEED=$(SOAK_SEED) $$t --gtest_filter='*Random*' || exit 1; \
 	done
+	KG_MODEL_LAYERS=10000 $(BUILD)/tests/model/kg_test_model_xcheck_4x4 --gtest_filter='*RandomLayers*'
 
 # Benchmarks build their own (larger) geometries on demand.
 bench-array: configure
