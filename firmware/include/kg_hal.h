@@ -8,7 +8,8 @@
  * address space.
  *
  * Ownership: the kg_hal and its ctx belong to the caller and must outlive
- * every firmware call that uses them. The firmware never stores them.
+ * every firmware call that uses them. The firmware copies the callbacks
+ * into its own context (kg_fw_init) and borrows ctx; it never frees either.
  */
 #ifndef KG_HAL_H
 #define KG_HAL_H

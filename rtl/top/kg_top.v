@@ -204,6 +204,7 @@ module kg_top #(
   );
   wire unused_rs = rs_last ^ rs_err;
 
+
   wire           wq_valid, wq_ready;
   wire [31 : 0]  wq_addr;
   wire [127 : 0] wq_data;
@@ -286,6 +287,7 @@ module kg_top #(
   // Weights.
   //----------------------------------------------------------------
   wire           dec_start, dec_save, dec_in_valid, dec_in_ready, dec_out_valid, dec_out_ready;
+  wire           dec_seeking, dec_ks_stall, wl_dec_wait;
   wire [31 : 0]  dec_pos;
   wire [1 : 0]   dec_mode;
   wire [127 : 0] dec_in_data, dec_out_data;
@@ -303,7 +305,7 @@ module kg_top #(
     .dec_ready((l_crypt == 2'd0) | key_ready),
     .dec_in_valid(dec_in_valid), .dec_in_ready(dec_in_ready), .dec_in_data(dec_in_data),
     .dec_out_valid(dec_out_valid), .dec_out_ready(dec_out_ready), .dec_out_data(dec_out_data),
-    .w_valid(w_valid), .w_ready(w_ready), .w_data(w_data), .dec_stall(dec_stall)
+    .w_valid(w_valid), .w_ready(w_ready), .w_data(w_data), .dec_stall(wl_dec_wait)
   );
 
   // The decrypt unit keeps its key across a datapath reset: it is reset
@@ -325,12 +327,18 @@ module kg_top #(
     .mode(dec_mode), .key(aes_key), .key_len(aes_len), .nonce(nonce),
     .key_load(dec_key_load), .key_ready(key_ready), .zeroize(zeroize),
     .start(dec_start), .start_pos({4'h0, dec_pos}), .start_save(dec_save),
-    .seeking(), .cfg_err(), .ks_stall(),
+    .seeking(dec_seeking), .cfg_err(), .ks_stall(dec_ks_stall),
     .in_valid(dec_in_valid), .in_ready(dec_in_ready), .in_data(dec_in_data),
     .out_valid(dec_out_valid), .out_ready(dec_out_ready), .out_data(dec_out_data),
     .kcv_start(kcv_start), .kcv_valid(kcv_valid), .kcv(kcv)
   );
   /* verilator lint_on PINCONNECTEMPTY */
+
+  // Decrypt stall: weight data waits because the decrypt unit is seeking or
+  // has no keystream yet; waits caused by the array (back-pressure) and the
+  // cycle of a start pulse do not count.
+  assign dec_stall = dec_ks_stall | (dec_in_valid & dec_seeking);
+  wire unused_wait = wl_dec_wait;
 
   //----------------------------------------------------------------
   // Compute core. The sign key is latched when a layer starts, so a vault
