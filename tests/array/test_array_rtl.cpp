@@ -8,6 +8,7 @@
 //   KG_CASE           run only this case index (to reproduce a failure)
 #include <gtest/gtest.h>
 
+#include <cstdio>
 #include <cstdlib>
 #include <random>
 #include <sstream>
@@ -319,6 +320,23 @@ TEST_F(ArrayRtl, AccumulatorOverflowIsFlagged) {
   EXPECT_TRUE(ovf);
   core->reset();
   EXPECT_FALSE(core->drive(kg::CoreInputs{}).err_ovf) << "reset clears err_ovf";
+}
+
+// With KG_TRACE=ON the core writes an FST waveform of what it simulates.
+TEST_F(ArrayRtl, TraceWritesAnFstFile) {
+  const std::string path = ::testing::TempDir() + "kg_array_trace.fst";
+  std::remove(path.c_str());
+  if (!core->trace_open(path)) GTEST_SKIP() << "built without KG_TRACE";
+  std::mt19937_64 rng(85);
+  Gemm t = make_gemm(rng, 4, g.rows, g.cols, g);
+  EXPECT_EQ(ref(t, t.key.data()), run(t, t.key.data(), kg::Stalls{}));
+  core->trace_close();
+  FILE* f = std::fopen(path.c_str(), "rb");
+  ASSERT_NE(nullptr, f);
+  std::fseek(f, 0, SEEK_END);
+  const long size = std::ftell(f);
+  std::fclose(f);
+  EXPECT_GT(size, 1000) << "FST file too small";
 }
 
 }  // namespace
