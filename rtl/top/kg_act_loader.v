@@ -137,7 +137,6 @@ module kg_act_loader #(
   //----------------------------------------------------------------
   // Generator state update.
   //----------------------------------------------------------------
-  wire release_now = release_half;
   always @(posedge clk) begin : gen_update
     if (!reset_n) begin
       gen_reg     <= 1'b0;
@@ -155,7 +154,7 @@ module kg_act_loader #(
       kx_reg      <= 4'h0;
       k0_reg      <= 32'h0;
     end else begin
-      case ({claim, release_now})
+      case ({claim, release_half})
         2'b10:   credits_reg <= credits_reg - 2'd1;
         2'b01:   credits_reg <= credits_reg + 2'd1;
         default: credits_reg <= credits_reg;

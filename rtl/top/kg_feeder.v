@@ -59,7 +59,6 @@ module kg_feeder #(
   // Output skid: two entries; reads are issued only when they fit.
   reg [ROWS*8+2 : 0] sk_data [0 : 1];
   reg [1 : 0]        sk_cnt_reg;
-  reg                sk_rd_reg;
   reg [0 : 0]        sk_wp_reg, sk_rp_reg;
   reg                inflight_reg;  // a read issued last cycle
   reg [2 : 0]        inflight_flags_reg;
@@ -174,7 +173,6 @@ module kg_feeder #(
       sk_cnt_reg <= 2'd0;
       sk_wp_reg  <= 1'b0;
       sk_rp_reg  <= 1'b0;
-      sk_rd_reg  <= 1'b0;
     end else begin
       if (sk_push) begin
         sk_data[sk_wp_reg] <= {inflight_flags_reg, masked};
@@ -200,7 +198,7 @@ module kg_feeder #(
   assign release_half = rel_reg;
   assign busy = run_reg | (sk_cnt_reg != 2'd0) | inflight_reg;
 
-  wire unused = ^{sk_rd_reg, kt[15:AW], tail[31:0]};
+  wire unused = ^{kt[15:AW], tail[31:0]};
 
 endmodule // kg_feeder
 `default_nettype wire

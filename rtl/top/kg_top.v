@@ -287,7 +287,7 @@ module kg_top #(
   // Weights.
   //----------------------------------------------------------------
   wire           dec_start, dec_save, dec_in_valid, dec_in_ready, dec_out_valid, dec_out_ready;
-  wire           dec_seeking, dec_ks_stall, wl_dec_wait;
+  wire           dec_seeking, dec_ks_stall;
   wire [31 : 0]  dec_pos;
   wire [1 : 0]   dec_mode;
   wire [127 : 0] dec_in_data, dec_out_data;
@@ -305,7 +305,7 @@ module kg_top #(
     .dec_ready((l_crypt == 2'd0) | key_ready),
     .dec_in_valid(dec_in_valid), .dec_in_ready(dec_in_ready), .dec_in_data(dec_in_data),
     .dec_out_valid(dec_out_valid), .dec_out_ready(dec_out_ready), .dec_out_data(dec_out_data),
-    .w_valid(w_valid), .w_ready(w_ready), .w_data(w_data), .dec_stall(wl_dec_wait)
+    .w_valid(w_valid), .w_ready(w_ready), .w_data(w_data)
   );
 
   // The decrypt unit keeps its key across a datapath reset: it is reset
@@ -338,7 +338,6 @@ module kg_top #(
   // has no keystream yet; waits caused by the array (back-pressure) and the
   // cycle of a start pulse do not count.
   assign dec_stall = dec_ks_stall | (dec_in_valid & dec_seeking);
-  wire unused_wait = wl_dec_wait;
 
   //----------------------------------------------------------------
   // Compute core. The sign key is latched when a layer starts, so a vault

@@ -55,9 +55,7 @@ module kg_wload #(
 
   output wire                w_valid,
   input  wire                w_ready,
-  output wire [COLS*8-1 : 0] w_data,
-
-  output wire                dec_stall
+  output wire [COLS*8-1 : 0] w_data
 );
 
   localparam TILE_BEATS = (ROWS * COLS + 15) / 16;
@@ -191,7 +189,6 @@ module kg_wload #(
   assign dec_mode     = crypt;
   assign dec_in_valid = f_out_valid & pass_open_reg & ~start_reg;
   assign dec_in_data  = f_out_data;
-  assign dec_stall    = dec_in_valid & ~dec_in_ready;
 
   kg_gearbox #(.ROWS(ROWS), .COLS(COLS)) gearbox (
     .clk(clk), .reset_n(reset_n),

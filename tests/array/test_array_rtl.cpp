@@ -99,10 +99,7 @@ TEST_F(ArrayRtl, PeCorners) {
     t.key.assign(kg_key_bytes(g), kbit ? 0xff : 0x00);
     for (uint32_t r = 0; r < R; r++)
       for (uint32_t c = 0; c < C; c++) t.W[r * C + c] = static_cast<int8_t>(ws[(r + c) % 5]);
-    for (uint32_t k = 0; k < R; k++) {
-      // Isolate PE row k: row m uses only reduction index k = m % R.
-      (void)k;
-    }
+    // Row ai isolates PE row ai % R: only reduction index k = ai % R is non-zero.
     for (int ai = 0; ai < 6; ai++)
       for (uint32_t k = 0; k < R; k++) t.A[ai * R + k] = static_cast<int8_t>(k == (uint32_t)ai % R ? as[ai] : 0);
     auto out = run(t, t.key.data(), kg::Stalls{});

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "kg_core.hpp"
+#include "verilated.h"
 #include "kgmac/ref_gemm.h"
 
 namespace kg {
@@ -60,7 +61,7 @@ Run run_gemm(kg::Core& core, uint32_t M, uint32_t K, uint32_t N, uint64_t seed, 
 
 int main() {
   const uint32_t S = 256;
-  std::printf("kgmac bench-array (Verilator %s, single thread)\n\n", "5.006");
+  std::printf("kgmac bench-array (Verilator %s, single thread)\n\n", Verilated::productVersion());
 
   std::printf("%-8s %14s %12s %16s %s\n", "array", "GEMM", "cycles", "cycles/s", "bit-exact");
   struct G {
