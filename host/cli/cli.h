@@ -68,4 +68,7 @@ void kg_progress_clear(kg_progress *p);
 double kg_now(void);
 int kg_file_exists(const char *path);
 
+/* Write s as a JSON string literal (quotes and escapes included). */
+void kg_json_str(FILE *f, const char *s);
+
 #endif

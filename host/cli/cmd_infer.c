@@ -1,0 +1,507 @@
+/* kgmac infer: run a .kgm on a back-end with a key file. */
+#define _POSIX_C_SOURCE 200809L
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cli_kg.h"
+#include "kgmac/keyfile.h"
+#include "kgmac/kgm.h"
+#include "kgml/fmodel.h"
+#include "kgml/idx.h"
+#include "kgml/kgq.h"
+
+static const char *const CMD = "infer";
+
+#define MAX_JOBS 16u
+
+static void help(FILE *out) {
+  fprintf(out,
+          "usage: kgmac infer --model MODEL.kgm --images FILE [--keys KEYS.kgk]\n"
+          "                   [--backend rtl|model] [--policy refuse|run|lockout]\n"
+          "                   [--threshold N] [--labels FILE] [--count N] [--jobs J]\n"
+          "                   [--batch B] [--raw] [--float-model FLOAT.kgf]\n"
+          "                   [--preds OUT.bin] [--logits OUT.bin] [--json]\n"
+          "\n"
+          "Open a back-end, provision the key file's keys and wrong-key policy, load the\n"
+          "model (the device checks the key against the model's key check value) and\n"
+          "run the images through it. Prints one predicted class per line, or with\n"
+          "--json one object: backend, geometry, images, accuracy (with --labels),\n"
+          "agreement with the float model (with --float-model), cycles_per_inference\n"
+          "(sum of the layers' cycles / images), utilisation (ideal / actual cycles),\n"
+          "sim_cycles, host_seconds (wall time of the run), sim_cycles_per_second,\n"
+          "the predictions' CRC-32C (or their path), key_ok, crypt, sign.\n"
+          "\n"
+          "  --model FILE        locked model (.kgm, kgmac lock)\n"
+          "  --images FILE       IDX images (gzipped or plain, e.g. Fashion-MNIST\n"
+          "                      t10k-images-idx3-ubyte.gz), quantized with the model's\n"
+          "                      input scale exactly as kgmac quantize does; or raw int8:\n"
+          "                      N x input-size bytes, already quantized\n"
+          "  --raw               treat --images as raw int8 even if it looks like IDX\n"
+          "  --keys FILE         key file (needed unless the model is unlocked); must\n"
+          "                      have mode 0600\n"
+          "  --backend B         rtl (default: the Verilated RTL, cycle-accurate) or model\n"
+          "                      (the functional C model, bit-exact and fast)\n"
+          "  --policy P          wrong-key policy: refuse (default; a wrong key stops with\n"
+          "                      \"refused: ... (status N)\" and exit 1), run (produce what\n"
+          "                      a thief would get) or lockout (refuse; lock the vault\n"
+          "                      after --threshold failed checks)\n"
+          "  --threshold N       lockout threshold, 1..255 (default 3)\n"
+          "  --labels FILE       IDX labels: report the accuracy\n"
+          "  --count N           run the first N images (default all)\n"
+          "  --jobs J            split the images over J devices in J threads, 1..%u\n"
+          "                      (default 1); results do not depend on J\n"
+          "  --batch B           images per device run, 1..4096 (default 256)\n"
+          "  --float-model FILE  float model (kgmac train): report the agreement (IDX\n"
+          "                      images only)\n"
+          "  --preds FILE        write the predictions there (one byte each) instead of\n"
+          "                      printing them\n"
+          "  --logits FILE       write the int8 outputs there (images x outputs bytes)\n"
+          "  --json              one JSON object on stdout; on a refusal it has\n"
+          "                      \"refused\": true and \"status\", and the exit status is 1\n"
+          "\n"
+          "A progress bar is drawn on stderr when it is a terminal.\n",
+          MAX_JOBS);
+}
+
+typedef struct job {
+  kg_dev *dev;
+  kg_model *model;
+  const int8_t *in;
+  int8_t *out;
+  uint32_t n, chunk;
+  size_t in_size, out_size;
+  atomic_uint_fast64_t *done;
+  atomic_uint *finished;
+  int rc;
+  char err[KG_DETAIL_LEN];
+} job;
+
+static void *worker(void *p) {
+  job *j = p;
+  j->rc = KG_OK;
+  for (uint32_t i = 0; i < j->n; i += j->chunk) {
+    const uint32_t c = j->n - i < j->chunk ? j->n - i : j->chunk;
+    j->rc = kg_infer(j->model, j->in + (size_t)i * j->in_size, c, j->out + (size_t)i * j->out_size);
+    if (j->rc != KG_OK) {
+      snprintf(j->err, sizeof j->err, "%s", kg_last_error(j->dev));
+      break;
+    }
+    atomic_fetch_add(j->done, c);
+  }
+  atomic_fetch_add(j->finished, 1u);
+  return NULL;
+}
+
+static int write_file(const char *path, const void *buf, size_t len) {
+  FILE *f = fopen(path, "wb");
+  if (!f) {
+    kg_err(CMD, "cannot write %s: %s", path, strerror(errno));
+    return KG_EXIT_FAIL;
+  }
+  const size_t w = len ? fwrite(buf, 1, len, f) : 0;
+  if (fclose(f) != 0 || w != len) {
+    kg_err(CMD, "cannot write %s: %s", path, strerror(errno));
+    return KG_EXIT_FAIL;
+  }
+  return KG_EXIT_OK;
+}
+
+/* Read a whole file (raw int8 input). */
+static int read_file(const char *path, uint8_t **buf, size_t *len) {
+  FILE *f = fopen(path, "rb");
+  if (!f) {
+    kg_err(CMD, "cannot open %s: %s", path, strerror(errno));
+    return KG_EXIT_FAIL;
+  }
+  size_t cap = 1 << 16, n = 0;
+  uint8_t *b = malloc(cap);
+  while (b) {
+    if (n == cap) {
+      uint8_t *nb = realloc(b, cap * 2);
+      if (!nb) {
+        free(b);
+        b = NULL;
+        break;
+      }
+      b = nb;
+      cap *= 2;
+    }
+    const size_t r = fread(b + n, 1, cap - n, f);
+    n += r;
+    if (r == 0) break;
+  }
+  const int bad = ferror(f);
+  fclose(f);
+  if (!b || bad) {
+    free(b);
+    kg_err(CMD, "cannot read %s: %s", path, b ? "read error" : "out of memory");
+    return KG_EXIT_FAIL;
+  }
+  *buf = b;
+  *len = n;
+  return KG_EXIT_OK;
+}
+
+/* IDX if it starts like a gzip stream or an unsigned-byte IDX file. */
+static int looks_like_idx(const char *path) {
+  FILE *f = fopen(path, "rb");
+  if (!f) return 0;
+  uint8_t h[4] = {0, 0, 0, 0};
+  const size_t r = fread(h, 1, 4, f);
+  fclose(f);
+  if (r >= 2 && h[0] == 0x1f && h[1] == 0x8b) return 1;
+  return r == 4 && h[0] == 0 && h[1] == 0 && h[2] == 0x08 && h[3] == 3;
+}
+
+static void emit_refusal_json(const char *backend, const char *policy, int status) {
+  printf("{\"status\": %d, \"refused\": true, \"message\": ", status);
+  kg_json_str(stdout, kg_strerror(status));
+  printf(", \"backend\": \"%s\", \"policy\": \"%s\", \"key_ok\": false}\n", backend, policy);
+}
+
+static int run(int argc, char **argv) {
+  const char *model_path = NULL, *keys_path = NULL, *backend = "rtl", *policy_s = "refuse";
+  const char *threshold_s = NULL, *images = NULL, *labels_path = NULL, *count_s = NULL;
+  const char *jobs_s = NULL, *batch_s = NULL, *float_path = NULL, *preds_path = NULL;
+  const char *logits_path = NULL;
+  int json = 0, raw = 0;
+  const kg_opt opts[] = {{"model", 1, &model_path, NULL},
+                         {"keys", 1, &keys_path, NULL},
+                         {"backend", 1, &backend, NULL},
+                         {"policy", 1, &policy_s, NULL},
+                         {"threshold", 1, &threshold_s, NULL},
+                         {"images", 1, &images, NULL},
+                         {"labels", 1, &labels_path, NULL},
+                         {"count", 1, &count_s, NULL},
+                         {"jobs", 1, &jobs_s, NULL},
+                         {"batch", 1, &batch_s, NULL},
+                         {"float-model", 1, &float_path, NULL},
+                         {"preds", 1, &preds_path, NULL},
+                         {"logits", 1, &logits_path, NULL},
+                         {"raw", 0, NULL, &raw},
+                         {"json", 0, NULL, &json},
+                         {NULL, 0, NULL, NULL}};
+  if (kg_parse_opts(CMD, argc, argv, opts) != KG_EXIT_OK) return KG_EXIT_USAGE;
+  if (!model_path || !*model_path || !images || !*images) {
+    kg_err(CMD, "--model MODEL.kgm and --images FILE are required");
+    return KG_EXIT_USAGE;
+  }
+  if (kg_cli_parse_backend(CMD, backend)) return KG_EXIT_USAGE;
+  uint32_t policy = KG_KEY_POLICY_REFUSE, threshold = 3, count = 0, njobs = 1, batch = 256;
+  if (kg_cli_parse_policy(CMD, policy_s, &policy)) return KG_EXIT_USAGE;
+  if (threshold_s && kg_parse_u32(CMD, "threshold", threshold_s, 1, 255, &threshold))
+    return KG_EXIT_USAGE;
+  if (count_s && kg_parse_u32(CMD, "count", count_s, 1, 100000000u, &count)) return KG_EXIT_USAGE;
+  if (jobs_s && kg_parse_u32(CMD, "jobs", jobs_s, 1, MAX_JOBS, &njobs)) return KG_EXIT_USAGE;
+  if (batch_s && kg_parse_u32(CMD, "batch", batch_s, 1, 4096, &batch)) return KG_EXIT_USAGE;
+  const int idx_input = !raw && looks_like_idx(images);
+  if (float_path && !idx_input) {
+    kg_err(CMD, "--float-model needs IDX images (the float model reads pixels, not int8)");
+    return KG_EXIT_USAGE;
+  }
+
+  int ret = KG_EXIT_FAIL;
+  char detail[KG_DETAIL_LEN > KGML_DETAIL_LEN ? KG_DETAIL_LEN : KGML_DETAIL_LEN] = "";
+  kgm_model hdr;
+  kg_keys keys;
+  kgml_model fm;
+  memset(&hdr, 0, sizeof hdr);
+  memset(&keys, 0, sizeof keys);
+  memset(&fm, 0, sizeof fm);
+  int have_fm = 0;
+  uint8_t *pix = NULL, *labels = NULL, *pred = NULL, *fpred = NULL;
+  int8_t *in = NULL, *out = NULL;
+  kg_dev *dev[MAX_JOBS] = {NULL};
+  kg_model *mdl[MAX_JOBS] = {NULL};
+  job jobs[MAX_JOBS];
+  pthread_t tid[MAX_JOBS];
+  uint32_t started = 0;
+
+  /* The model's header: geometry, lock modes, input quantization. */
+  int rc = kgm_load_file(&hdr, model_path, detail);
+  if (rc != KG_OK) {
+    kg_err(CMD, "cannot load %s: %s (%s)", model_path, kg_strerror(rc), detail);
+    goto done;
+  }
+  const int locked = (hdr.flags & KGM_FLAG_SIGN) || hdr.crypt != KGM_CRYPT_NONE;
+  if (locked && !keys_path) {
+    kg_err(CMD, "%s is locked (sign %s, crypt %s): --keys KEYS.kgk is required", model_path,
+           (hdr.flags & KGM_FLAG_SIGN) ? "on" : "off", kgm_crypt_name(hdr.crypt));
+    ret = KG_EXIT_USAGE;
+    goto done;
+  }
+  if (keys_path) {
+    uint32_t kr, kc;
+    if (kg_cli_read_keys(CMD, keys_path, &keys, &kr, &kc) != KG_EXIT_OK) goto done;
+    if (kr != hdr.rows || kc != hdr.cols) {
+      kg_err(CMD, "key file %s is for a %ux%u array but %s is locked for %ux%u", keys_path, kr,
+             kc, model_path, hdr.rows, hdr.cols);
+      goto done;
+    }
+    keys.policy = policy;
+    keys.threshold = threshold;
+  }
+  const size_t in_size = (size_t)hdr.in_h * hdr.in_w * hdr.in_c;
+
+  /* Inputs. */
+  uint32_t avail = 0;
+  if (idx_input) {
+    uint32_t dims[3];
+    rc = kgml_idx_read(images, 3, dims, &pix, detail);
+    if (rc != KGML_OK) {
+      kg_err(CMD, "cannot read images %s: %s (%s)", images, kgml_strerror(rc), detail);
+      goto done;
+    }
+    if ((size_t)dims[1] * dims[2] != in_size) {
+      kg_err(CMD, "%s holds %ux%u images but the model's input is %ux%ux%u", images, dims[1],
+             dims[2], hdr.in_h, hdr.in_w, hdr.in_c);
+      goto done;
+    }
+    avail = dims[0];
+  } else {
+    size_t len = 0;
+    uint8_t *b = NULL;
+    if (read_file(images, &b, &len) != KG_EXIT_OK) goto done;
+    in = (int8_t *)b;
+    if (len == 0 || len % in_size != 0) {
+      kg_err(CMD, "raw input %s has %zu bytes, not a positive multiple of the input size %zu",
+             images, len, in_size);
+      goto done;
+    }
+    avail = (uint32_t)(len / in_size);
+  }
+  const uint32_t n = count ? count : avail;
+  if (n > avail) {
+    kg_err(CMD, "--count %u but %s holds %u images", n, images, avail);
+    goto done;
+  }
+  if (idx_input) {
+    in = malloc((size_t)n * in_size);
+    if (!in) {
+      kg_err(CMD, "out of memory");
+      goto done;
+    }
+    /* The rule of kg_qmodel_quantize_input (kgml/kgq.h), with the
+     * header's scale; a non-zero zero point is added afterwards. */
+    kg_qmodel q;
+    memset(&q, 0, sizeof q);
+    q.in_scale = hdr.in_scale;
+    kg_qmodel_quantize_input(&q, pix, (size_t)n * in_size, in);
+    if (hdr.in_zero != 0)
+      for (size_t i = 0; i < (size_t)n * in_size; i++) {
+        const int32_t v = in[i] + hdr.in_zero;
+        in[i] = (int8_t)(v > 127 ? 127 : v < -128 ? -128 : v);
+      }
+  }
+  if (labels_path) {
+    uint32_t ld[1];
+    rc = kgml_idx_read(labels_path, 1, ld, &labels, detail);
+    if (rc != KGML_OK) {
+      kg_err(CMD, "cannot read labels %s: %s (%s)", labels_path, kgml_strerror(rc), detail);
+      goto done;
+    }
+    if (ld[0] < n) {
+      kg_err(CMD, "%s holds %u labels for %u images", labels_path, ld[0], n);
+      goto done;
+    }
+  }
+  if (float_path) {
+    rc = kgml_model_load(&fm, float_path, detail);
+    if (rc != KGML_OK) {
+      kg_err(CMD, "cannot load float model %s: %s (%s)", float_path, kgml_strerror(rc), detail);
+      goto done;
+    }
+    have_fm = 1;
+    if ((size_t)fm.in_h * fm.in_w * fm.in_c != in_size) {
+      kg_err(CMD, "float model %s takes %ux%ux%u inputs, the .kgm %ux%ux%u", float_path, fm.in_h,
+             fm.in_w, fm.in_c, hdr.in_h, hdr.in_w, hdr.in_c);
+      goto done;
+    }
+  }
+
+  /* Devices: one per job, each with the keys and the model. */
+  if (njobs > n) njobs = n;
+  for (uint32_t j = 0; j < njobs; j++) {
+    if (kg_cli_open(CMD, backend, hdr.rows, hdr.cols, batch, keys_path ? &keys : NULL, &dev[j]) !=
+        KG_EXIT_OK)
+      goto done;
+    rc = kg_cli_model_load(CMD, dev[j], model_path, &mdl[j], 0);
+    if (rc != KG_OK) {
+      if (json && kg_cli_is_refusal(rc)) emit_refusal_json(backend, policy_s, rc);
+      goto done;
+    }
+  }
+  kg_model_info info;
+  if ((rc = kg_model_query(mdl[0], &info)) != KG_OK) {
+    kg_err(CMD, "cannot query the model: %s (%s)", kg_strerror(rc), kg_last_error(dev[0]));
+    goto done;
+  }
+  if (info.input_size != in_size || info.output_size == 0) {
+    kg_err(CMD, "the driver reports input size %u, output size %u (header: %zu)",
+           info.input_size, info.output_size, in_size);
+    goto done;
+  }
+  const size_t out_size = info.output_size;
+  out = malloc((size_t)n * out_size);
+  pred = malloc(n);
+  if (!out || !pred) {
+    kg_err(CMD, "out of memory");
+    goto done;
+  }
+
+  /* Run: contiguous slices, one per device. */
+  atomic_uint_fast64_t done_imgs;
+  atomic_uint finished;
+  atomic_init(&done_imgs, 0);
+  atomic_init(&finished, 0u);
+  const double t0 = kg_now();
+  for (uint32_t j = 0; j < njobs; j++) {
+    const uint32_t first = (uint32_t)((uint64_t)n * j / njobs);
+    const uint32_t last = (uint32_t)((uint64_t)n * (j + 1) / njobs);
+    jobs[j] = (job){dev[j], mdl[j], in + (size_t)first * in_size, out + (size_t)first * out_size,
+                    last - first, batch, in_size, out_size, &done_imgs, &finished, KG_OK, ""};
+    if (pthread_create(&tid[j], NULL, worker, &jobs[j]) != 0) {
+      kg_err(CMD, "cannot start a worker thread");
+      break;
+    }
+    started++;
+  }
+  kg_progress bar;
+  kg_progress_init(&bar);
+  while (atomic_load(&finished) < started) {
+    char suffix[64];
+    const uint64_t d = atomic_load(&done_imgs);
+    snprintf(suffix, sizeof suffix, "%llu/%u images", (unsigned long long)d, n);
+    kg_progress_update(&bar, "infer", d, n, suffix);
+    const struct timespec ts = {0, 50 * 1000 * 1000};
+    nanosleep(&ts, NULL);
+  }
+  for (uint32_t j = 0; j < started; j++) pthread_join(tid[j], NULL);
+  const double secs = kg_now() - t0;
+  kg_progress_clear(&bar);
+  if (started < njobs) goto done;
+  for (uint32_t j = 0; j < njobs; j++)
+    if (jobs[j].rc != KG_OK) {
+      kg_err(CMD, "inference failed on device %u: %s (%s) (status %d)", j,
+             kg_strerror(jobs[j].rc), jobs[j].err, jobs[j].rc);
+      goto done;
+    }
+
+  /* Predictions: argmax, lowest index on ties (as kg_qmodel_infer). */
+  for (uint32_t i = 0; i < n; i++) {
+    const int8_t *o = out + (size_t)i * out_size;
+    uint32_t best = 0;
+    for (uint32_t c = 1; c < out_size; c++)
+      if (o[c] > o[best]) best = c;
+    pred[i] = (uint8_t)(best > 255 ? 255 : best);
+  }
+  uint32_t correct = 0, agree = 0;
+  if (labels)
+    for (uint32_t i = 0; i < n; i++) correct += pred[i] == labels[i];
+  if (have_fm) {
+    fpred = malloc(n);
+    if (!fpred) {
+      kg_err(CMD, "out of memory");
+      goto done;
+    }
+    rc = kgml_predict(&fm, pix, n, njobs, fpred, NULL);
+    if (rc != KGML_OK) {
+      kg_err(CMD, "float model inference failed: %s", kgml_strerror(rc));
+      goto done;
+    }
+    for (uint32_t i = 0; i < n; i++) agree += pred[i] == fpred[i];
+  }
+
+  /* Performance, summed over the devices. */
+  uint64_t layer_cycles = 0, ideal = 0, sim_cycles = 0, dec_stall = 0;
+  int key_ok = 1;
+  kg_perf_info *perf = malloc(sizeof *perf);
+  if (!perf) {
+    kg_err(CMD, "out of memory");
+    goto done;
+  }
+  for (uint32_t j = 0; j < njobs; j++) {
+    if ((rc = kg_perf(mdl[j], perf)) != KG_OK) {
+      kg_err(CMD, "cannot read the performance counters: %s", kg_strerror(rc));
+      free(perf);
+      goto done;
+    }
+    for (uint32_t l = 0; l < perf->n_layers && l < KG_PERF_MAX_LAYERS; l++)
+      layer_cycles += perf->layer[l].cycles;
+    ideal += perf->total.ideal;
+    dec_stall += perf->total.dec_stall;
+    sim_cycles += perf->sim_cycles;
+    key_ok &= kg_model_key_ok(mdl[j]) != 0;
+  }
+  free(perf);
+  const double cpi = (double)layer_cycles / n;
+  const double util = layer_cycles ? (double)ideal / (double)layer_cycles : 0.0;
+  const double cps = secs > 0 ? (double)sim_cycles / secs : 0.0;
+  const uint32_t crc = kgm_crc32c(pred, n);
+
+  if (preds_path && write_file(preds_path, pred, n) != KG_EXIT_OK) goto done;
+  if (logits_path && write_file(logits_path, out, (size_t)n * out_size) != KG_EXIT_OK) goto done;
+
+  if (json) {
+    printf("{\"status\": 0, \"refused\": false, \"backend\": \"%s\", \"geometry\": \"%ux%u\", "
+           "\"rows\": %u, \"cols\": %u,\n",
+           backend, hdr.rows, hdr.cols, hdr.rows, hdr.cols);
+    printf(" \"model\": ");
+    kg_json_str(stdout, model_path);
+    printf(", \"crypt\": \"%s\", \"sign\": %s, \"key_ok\": %s, \"policy\": \"%s\",\n",
+           kgm_crypt_name(hdr.crypt), (hdr.flags & KGM_FLAG_SIGN) ? "true" : "false",
+           key_ok ? "true" : "false", kg_cli_policy_name(policy));
+    printf(" \"images\": %u, \"jobs\": %u, \"batch\": %u,\n", n, njobs, batch);
+    if (labels) printf(" \"correct\": %u, \"accuracy\": %.6f,\n", correct, (double)correct / n);
+    if (have_fm) printf(" \"agreement\": %.6f,\n", (double)agree / n);
+    printf(" \"cycles_per_inference\": %.2f, \"layer_cycles\": %llu, \"ideal_cycles\": %llu, "
+           "\"utilisation\": %.6f, \"dec_stall_cycles\": %llu,\n",
+           cpi, (unsigned long long)layer_cycles, (unsigned long long)ideal, util,
+           (unsigned long long)dec_stall);
+    printf(" \"sim_cycles\": %llu, \"host_seconds\": %.6f, \"sim_cycles_per_second\": %.1f,\n",
+           (unsigned long long)sim_cycles, secs, cps);
+    if (preds_path) {
+      printf(" \"predictions\": ");
+      kg_json_str(stdout, preds_path);
+      printf(",");
+    }
+    printf(" \"predictions_crc32c\": \"%08x\"}\n", crc);
+  } else {
+    FILE *sum = preds_path ? stdout : stderr;
+    if (!preds_path)
+      for (uint32_t i = 0; i < n; i++) printf("%u\n", pred[i]);
+    fprintf(sum, "%u images on %s %ux%u (%u job%s): key %s", n, backend, hdr.rows, hdr.cols,
+            njobs, njobs == 1 ? "" : "s", key_ok ? "ok" : "WRONG (policy run)");
+    if (labels) fprintf(sum, ", accuracy %.2f%%", 100.0 * correct / n);
+    if (have_fm) fprintf(sum, ", agreement with float %.2f%%", 100.0 * agree / n);
+    fprintf(sum, "\n  %.1f cycles/inference, utilisation %.1f%%, %llu sim cycles in %.2f s "
+            "(%.3g cycles/s)\n",
+            cpi, 100.0 * util, (unsigned long long)sim_cycles, secs, cps);
+    if (preds_path) fprintf(sum, "  predictions written to %s (crc32c %08x)\n", preds_path, crc);
+  }
+  fflush(stdout);
+  ret = KG_EXIT_OK;
+done:
+  for (uint32_t j = 0; j < MAX_JOBS; j++) {
+    kg_model_free(mdl[j]);
+    kg_close(dev[j]);
+  }
+  if (have_fm) kgml_model_free(&fm);
+  kgm_model_free(&hdr);
+  kg_keys_wipe(&keys);
+  free(pix);
+  free(labels);
+  free(in);
+  free(out);
+  free(pred);
+  free(fpred);
+  return ret;
+}
+
+const kg_cmd kg_cmd_infer = {"infer", "run a locked model on a back-end (rtl or model)", run,
+                             help};
