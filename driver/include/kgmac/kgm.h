@@ -46,6 +46,7 @@ extern "C" {
 #define KGM_MAX_SIDE 4096u
 #define KGM_MAX_CHANNELS 4096u
 #define KGM_MAX_FILE (512u * 1024u * 1024u)
+#define KGM_MAX_K (16u * 1024u * 1024u)  /* reduction length K of one layer */
 
 /* Header flags. Bits 0..15 are "required": a reader that does not know a
  * set required bit must refuse the file (KG_E_FLAGS). Bits 16..31 are
@@ -107,6 +108,9 @@ int kgm_save_file(const kgm_model *m, const char *path, char *detail);
 /* CRC-32C (Castagnoli, reflected, init and xorout 0xFFFFFFFF);
  * crc32c("123456789") = 0xE3069283. */
 uint32_t kgm_crc32c(const void *buf, size_t len);
+/* Continue a CRC-32C: kgm_crc32c_update(kgm_crc32c(a, n), b, m) is the
+ * CRC of a followed by b; kgm_crc32c_update(0, buf, len) = kgm_crc32c. */
+uint32_t kgm_crc32c_update(uint32_t crc, const void *buf, size_t len);
 
 const char *kgm_crypt_name(uint32_t crypt);
 
