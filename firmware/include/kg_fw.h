@@ -104,7 +104,8 @@ typedef struct kg_fw_perf {
  * enable all of them. hal callbacks must all be non-NULL. */
 int kg_fw_init(kg_fw *ctx, const kg_hal *hal);
 
-/* Provision keys and verify them against a model's KCV:
+/* Provision keys and verify them against a model's KCV (kg_fw_load_keys,
+ * then kg_fw_key_check, then kg_fw_lock when asked):
  *  - aes_key: aes_len bytes, 16, 24 or 32 (AES-128/192/256);
  *  - sign_key: nbits bits, bit b = byte b/8 bit b%8 (bit r*C+c is PE(r,c));
  *    nbits must equal rows*cols, or be 0 with sign_key NULL (no sign key);
@@ -120,6 +121,25 @@ int kg_fw_init(kg_fw *ctx, const kg_hal *hal);
 int kg_fw_provision(kg_fw *ctx, const uint8_t *aes_key, size_t aes_len, const uint8_t *sign_key,
                     uint32_t nbits, const uint8_t nonce[12], const uint8_t kcv_expected[8],
                     uint32_t policy, uint32_t threshold, int lock);
+
+/* Write the wrong-key policy and the keys into the vault and mark them
+ * valid (POLICY, KEY_CFG, AES_KEY*, SIGN_KEY*, KEY_CTRL.LOAD_*), without a
+ * key check:
+ *  - aes_len 16, 24 or 32 with aes_key; or 0 (aes_key ignored, may be
+ *    NULL): the vault then holds no AES key (an earlier one is cleared);
+ *  - sign_key/nbits as for kg_fw_provision; nbits 0 with sign_key NULL
+ *    leaves the sign key of the vault as it is;
+ *  - policy and threshold as for kg_fw_provision.
+ * Returns KG_FW_OK, KG_FW_EVAULT (vault locked: nothing changed),
+ * KG_FW_EBUSY (a layer or a check is running), KG_FW_EHW (the valid bits
+ * did not follow), KG_FW_EINVAL, KG_FW_ENOTINIT. */
+int kg_fw_load_keys(kg_fw *ctx, const uint8_t *aes_key, size_t aes_len, const uint8_t *sign_key,
+                    uint32_t nbits, uint32_t policy, uint32_t threshold);
+
+/* LOCK the vault until reset: later key, KEY_CFG and POLICY writes are
+ * ignored (and raise VAULT). KG_FW_OK once KEY_STATUS.LOCKED reads 1 (also
+ * when it already was), else KG_FW_ELOCK. */
+int kg_fw_lock(kg_fw *ctx);
 
 /* Run only the key check (NONCE*, KCV_EXP*, CHECK) with the key already in
  * the vault; usable after LOCK. Same results as kg_fw_provision. */

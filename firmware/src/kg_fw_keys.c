@@ -40,12 +40,11 @@ int kg_fw_key_check(kg_fw *ctx, const uint8_t nonce[12], const uint8_t kcv_expec
   return check_result(ctx);
 }
 
-int kg_fw_provision(kg_fw *ctx, const uint8_t *aes_key, size_t aes_len, const uint8_t *sign_key,
-                    uint32_t nbits, const uint8_t nonce[12], const uint8_t kcv_expected[8],
-                    uint32_t policy, uint32_t threshold, int lock) {
+int kg_fw_load_keys(kg_fw *ctx, const uint8_t *aes_key, size_t aes_len, const uint8_t *sign_key,
+                    uint32_t nbits, uint32_t policy, uint32_t threshold) {
   if (!kg_fw_ready(ctx)) return KG_FW_ENOTINIT;
-  if (!aes_key || !nonce || !kcv_expected) return KG_FW_EINVAL;
-  if (aes_len != 16 && aes_len != 24 && aes_len != 32) return KG_FW_EINVAL;
+  if (aes_len != 0 && aes_len != 16 && aes_len != 24 && aes_len != 32) return KG_FW_EINVAL;
+  if (aes_len != 0 && !aes_key) return KG_FW_EINVAL;
   if (nbits != 0 && (!sign_key || nbits != ctx->info.rows * ctx->info.cols)) return KG_FW_EINVAL;
   if (nbits == 0 && sign_key) return KG_FW_EINVAL;
   if (policy > KG_POLICY_LOCKOUT || threshold > 255u) return KG_FW_EINVAL;
@@ -57,15 +56,17 @@ int kg_fw_provision(kg_fw *ctx, const uint8_t *aes_key, size_t aes_len, const ui
   if (kg_fw_rd(ctx, KG_REG_STATUS) & KG_STATUS_BUSY_MASK) return KG_FW_EBUSY;
   kg_fw_irq_clear(ctx);
 
-  /* Policy first, so the check below already counts under it. KEY_CFG
-   * before the key words: writing it clears AES_VALID. After LOCK the
-   * vault ignores all of this and raises VAULT, which we report. */
+  /* Policy first, so a later check already counts under it. KEY_CFG
+   * before the key words: writing it clears AES_VALID (and so removes any
+   * earlier AES key when aes_len is 0). After LOCK the vault ignores all of
+   * this and raises VAULT, which we report. */
   kg_fw_wr(ctx, KG_REG_POLICY,
            (policy << KG_POLICY_MODE_SHIFT) | (threshold << KG_POLICY_THRESHOLD_SHIFT));
-  kg_fw_wr(ctx, KG_REG_KEY_CFG, (uint32_t)(aes_len / 8u - 2u) << KG_KEY_CFG_AES_LEN_SHIFT);
+  const uint32_t cfg = aes_len ? (uint32_t)(aes_len / 8u - 2u) : 0u;
+  kg_fw_wr(ctx, KG_REG_KEY_CFG, cfg << KG_KEY_CFG_AES_LEN_SHIFT);
   for (uint32_t i = 0; i < KG_REG_AES_KEY_COUNT; i++)
     kg_fw_wr(ctx, KG_REG_AES_KEY(i), 4u * i < aes_len ? be32(aes_key + 4u * i) : 0u);
-  uint32_t load = KG_KEY_CTRL_LOAD_AES_MASK;
+  uint32_t load = aes_len ? KG_KEY_CTRL_LOAD_AES_MASK : 0u;
   if (nbits) {
     const uint32_t nbytes = (nbits + 7u) / 8u;
     for (uint32_t w = 0; w < (nbits + 31u) / 32u; w++) {
@@ -79,7 +80,7 @@ int kg_fw_provision(kg_fw *ctx, const uint8_t *aes_key, size_t aes_len, const ui
     }
     load |= KG_KEY_CTRL_LOAD_SIGN_MASK;
   }
-  kg_fw_wr(ctx, KG_REG_KEY_CTRL, load);
+  if (load) kg_fw_wr(ctx, KG_REG_KEY_CTRL, load);
 
   /* Writes to a locked vault raise VAULT at once (and change nothing). */
   const uint32_t irq = kg_fw_rd(ctx, KG_REG_IRQ_STATUS);
@@ -90,14 +91,32 @@ int kg_fw_provision(kg_fw *ctx, const uint8_t *aes_key, size_t aes_len, const ui
     ctx->key_status = kg_fw_rd(ctx, KG_REG_KEY_STATUS);
     return KG_FW_EVAULT;
   }
-  const uint32_t want = KG_KEY_STATUS_AES_VALID_MASK | (nbits ? KG_KEY_STATUS_SIGN_VALID_MASK : 0u);
-  if ((kg_fw_rd(ctx, KG_REG_KEY_STATUS) & want) != want) return KG_FW_EHW;
+  ctx->key_status = kg_fw_rd(ctx, KG_REG_KEY_STATUS);
+  const uint32_t want = (aes_len ? KG_KEY_STATUS_AES_VALID_MASK : 0u) |
+                        (nbits ? KG_KEY_STATUS_SIGN_VALID_MASK : 0u);
+  if ((ctx->key_status & want) != want) return KG_FW_EHW;
+  if (!aes_len && (ctx->key_status & KG_KEY_STATUS_AES_VALID_MASK)) return KG_FW_EHW;
+  return KG_FW_OK;
+}
 
-  const int rc = kg_fw_key_check(ctx, nonce, kcv_expected);
-  if (rc != KG_FW_OK || !lock) return rc;
+int kg_fw_lock(kg_fw *ctx) {
+  if (!kg_fw_ready(ctx)) return KG_FW_ENOTINIT;
   kg_fw_wr(ctx, KG_REG_KEY_CTRL, KG_KEY_CTRL_LOCK_MASK);
   ctx->key_status = kg_fw_rd(ctx, KG_REG_KEY_STATUS);
   return (ctx->key_status & KG_KEY_STATUS_LOCKED_MASK) ? KG_FW_OK : KG_FW_ELOCK;
+}
+
+int kg_fw_provision(kg_fw *ctx, const uint8_t *aes_key, size_t aes_len, const uint8_t *sign_key,
+                    uint32_t nbits, const uint8_t nonce[12], const uint8_t kcv_expected[8],
+                    uint32_t policy, uint32_t threshold, int lock) {
+  if (!kg_fw_ready(ctx)) return KG_FW_ENOTINIT;
+  /* The check needs an AES key: aes_len 0 is not allowed here. */
+  if (!aes_key || !nonce || !kcv_expected || aes_len == 0) return KG_FW_EINVAL;
+  int rc = kg_fw_load_keys(ctx, aes_key, aes_len, sign_key, nbits, policy, threshold);
+  if (rc != KG_FW_OK) return rc;
+  rc = kg_fw_key_check(ctx, nonce, kcv_expected);
+  if (rc != KG_FW_OK || !lock) return rc;
+  return kg_fw_lock(ctx);
 }
 
 int kg_fw_zeroize(kg_fw *ctx) {

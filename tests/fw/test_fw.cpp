@@ -395,6 +395,83 @@ TEST_P(Fw, LockThenAnyKeyWriteIsAVaultViolation) {
   EXPECT_EQ(L.expect, output(L, nullptr));
 }
 
+// kg_fw_load_keys writes keys and policy without a check; kg_fw_key_check
+// then decides, as the driver does when it loads a model.
+TEST_P(Fw, LoadKeysWithoutCheckThenCheckOnDemand) {
+  ASSERT_EQ(KG_FW_OK, kg_fw_load_keys(&fw, keys.aes.data(), keys.aes.size(), keys.sign.data(),
+                                      g.rows * g.cols, KG_POLICY_REFUSE, 3));
+  const uint32_t ks = key_status();
+  EXPECT_EQ(KG_KEY_STATUS_AES_VALID_MASK | KG_KEY_STATUS_SIGN_VALID_MASK, ks & 0xffu);
+  EXPECT_EQ(0u, ks & KG_KEY_STATUS_FAILS_MASK);
+  EXPECT_EQ(ks, fw.key_status);
+  EXPECT_EQ((KG_POLICY_REFUSE << KG_POLICY_MODE_SHIFT) | (3u << KG_POLICY_THRESHOLD_SHIFT),
+            rd(KG_REG_POLICY));
+  // No check yet: under REFUSE an encrypted layer is refused...
+  Layer L = kgt::random_layer(rng, g, false, KG_CRYPT_CTR, true, keys);
+  place(L);
+  uint32_t idx = 99;
+  EXPECT_EQ(KG_FW_EWRONGKEY, kg_fw_run_job(&fw, &L.desc_addr, 1, kLayerTimeout, &idx, nullptr));
+  EXPECT_TRUE(untouched(L));
+  // ...until the check passes.
+  ASSERT_EQ(KG_FW_OK, kg_fw_key_check(&fw, keys.nonce, kcv_of(keys).data()));
+  ASSERT_EQ(KG_FW_OK, kg_fw_run_job(&fw, &L.desc_addr, 1, kLayerTimeout, &idx, nullptr));
+  EXPECT_EQ(L.expect, output(L, nullptr));
+}
+
+TEST_P(Fw, LoadKeysWithoutAesKeyClearsIt) {
+  ASSERT_EQ(KG_FW_OK, provision_ok());
+  // aes_len 0: the AES key goes, the new sign key is loaded.
+  ASSERT_EQ(KG_FW_OK, kg_fw_load_keys(&fw, nullptr, 0, keys.sign.data(), g.rows * g.cols,
+                                      KG_POLICY_RUN, 0));
+  EXPECT_EQ(KG_KEY_STATUS_SIGN_VALID_MASK, key_status() & 0x0fu);
+  Layer enc = kgt::random_layer(rng, g, false, KG_CRYPT_DEEPLOCK, false, keys, 0x10000);
+  Layer sgn = kgt::random_layer(rng, g, true, KG_CRYPT_NONE, true, keys, 0x80000);
+  place(enc);
+  place(sgn);
+  uint32_t idx = 99;
+  EXPECT_EQ(KG_FW_ENOKEY, kg_fw_run_job(&fw, &enc.desc_addr, 1, kLayerTimeout, &idx, nullptr));
+  EXPECT_EQ(KG_FW_ENOKEY, kg_fw_key_check(&fw, keys.nonce, kcv_of(keys).data()));
+  // A sign-locked, unencrypted layer needs only the sign key.
+  ASSERT_EQ(KG_FW_OK, kg_fw_run_job(&fw, &sgn.desc_addr, 1, kLayerTimeout, &idx, nullptr));
+  EXPECT_EQ(sgn.expect, output(sgn, nullptr));
+  // Bad arguments change nothing.
+  const uint32_t before = key_status();
+  EXPECT_EQ(KG_FW_EINVAL, kg_fw_load_keys(&fw, keys.aes.data(), 20, nullptr, 0, 0, 0));
+  EXPECT_EQ(KG_FW_EINVAL, kg_fw_load_keys(&fw, nullptr, 16, nullptr, 0, 0, 0));
+  EXPECT_EQ(KG_FW_EINVAL, kg_fw_load_keys(&fw, nullptr, 0, keys.sign.data(), 0, 0, 0));
+  EXPECT_EQ(KG_FW_EINVAL, kg_fw_load_keys(&fw, nullptr, 0, keys.sign.data(), 3, 0, 0));
+  EXPECT_EQ(KG_FW_EINVAL, kg_fw_load_keys(&fw, nullptr, 0, nullptr, 0, 3, 0));
+  EXPECT_EQ(KG_FW_EINVAL, kg_fw_load_keys(&fw, nullptr, 0, nullptr, 0, 0, 256));
+  EXPECT_EQ(before, key_status());
+  kg_fw zero{};
+  EXPECT_EQ(KG_FW_ENOTINIT, kg_fw_load_keys(&zero, nullptr, 0, nullptr, 0, 0, 0));
+  EXPECT_EQ(KG_FW_ENOTINIT, kg_fw_lock(&zero));
+}
+
+TEST_P(Fw, LockFreezesTheVault) {
+  ASSERT_EQ(KG_FW_OK, kg_fw_load_keys(&fw, keys.aes.data(), keys.aes.size(), keys.sign.data(),
+                                      g.rows * g.cols, KG_POLICY_LOCKOUT, 2));
+  ASSERT_EQ(KG_FW_OK, kg_fw_lock(&fw));
+  EXPECT_NE(0u, key_status() & KG_KEY_STATUS_LOCKED_MASK);
+  EXPECT_NE(0u, fw.key_status & KG_KEY_STATUS_LOCKED_MASK);
+  EXPECT_EQ(KG_FW_OK, kg_fw_lock(&fw)) << "locking twice is harmless";
+  // Neither keys nor policy can change now.
+  Keys other = kgt::random_keys(rng, g, 24);
+  EXPECT_EQ(KG_FW_EVAULT, kg_fw_load_keys(&fw, other.aes.data(), other.aes.size(),
+                                          other.sign.data(), g.rows * g.cols, KG_POLICY_RUN, 9));
+  EXPECT_NE(0u, fw.last_irq & KG_IRQ_STATUS_VAULT_MASK);
+  EXPECT_EQ(0u, rd(KG_REG_IRQ_STATUS));
+  EXPECT_EQ((KG_POLICY_LOCKOUT << KG_POLICY_MODE_SHIFT) | (2u << KG_POLICY_THRESHOLD_SHIFT),
+            rd(KG_REG_POLICY));
+  // The check still runs against the locked key.
+  EXPECT_EQ(KG_FW_EKCV, kg_fw_key_check(&fw, other.nonce, kcv_of(other).data()));
+  ASSERT_EQ(KG_FW_OK, kg_fw_key_check(&fw, keys.nonce, kcv_of(keys).data()));
+  Layer L = kgt::random_layer(rng, g, false, KG_CRYPT_CTR, true, keys);
+  place(L);
+  ASSERT_EQ(KG_FW_OK, kg_fw_run_job(&fw, &L.desc_addr, 1, kLayerTimeout, nullptr, nullptr));
+  EXPECT_EQ(L.expect, output(L, nullptr));
+}
+
 // --------------------------------------------------------------------- jobs
 
 TEST_P(Fw, ThreeLayerJobIsExactWithPerfCounters) {
