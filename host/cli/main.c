@@ -6,11 +6,25 @@
 
 extern const kg_cmd kg_cmd_train;
 extern const kg_cmd kg_cmd_quantize;
+#ifdef KGMAC_CLI_DEVICE /* built with libkgmac and kglock */
+extern const kg_cmd kg_cmd_keygen;
+extern const kg_cmd kg_cmd_lock;
+extern const kg_cmd kg_cmd_inspect;
+extern const kg_cmd kg_cmd_infer;
+extern const kg_cmd kg_cmd_bench;
+#endif
 
 /* The subcommand table: one entry per cmd_*.c file. */
 static const kg_cmd *const commands[] = {
     &kg_cmd_train,
     &kg_cmd_quantize,
+#ifdef KGMAC_CLI_DEVICE
+    &kg_cmd_keygen,
+    &kg_cmd_lock,
+    &kg_cmd_inspect,
+    &kg_cmd_infer,
+    &kg_cmd_bench,
+#endif
 };
 #define N_COMMANDS (sizeof commands / sizeof commands[0])
 
