@@ -50,7 +50,8 @@ static void help(FILE *out) {
           "                      \"refused: ... (status N)\" and exit 1), run (produce what\n"
           "                      a thief would get) or lockout (refuse; lock the vault\n"
           "                      after --threshold failed checks)\n"
-          "  --threshold N       lockout threshold, 1..255 (default 3)\n"
+          "  --threshold N       lockout threshold, 1..255 (default 3); the failure count\n"
+          "                      lives in the device, and each run opens fresh devices\n"
           "  --labels FILE       IDX labels: report the accuracy\n"
           "  --count N           run the first N images (default all)\n"
           "  --jobs J            split the images over J devices in J threads, 1..%u\n"
@@ -147,7 +148,7 @@ static int read_file(const char *path, uint8_t **buf, size_t *len) {
   return KG_EXIT_OK;
 }
 
-/* IDX if it starts like a gzip stream or an unsigned-byte IDX file. */
+/* IDX if it starts like a gzip stream or an unsigned-byte IDX file (00 00 08). */
 static int looks_like_idx(const char *path) {
   FILE *f = fopen(path, "rb");
   if (!f) return 0;
@@ -155,7 +156,7 @@ static int looks_like_idx(const char *path) {
   const size_t r = fread(h, 1, 4, f);
   fclose(f);
   if (r >= 2 && h[0] == 0x1f && h[1] == 0x8b) return 1;
-  return r == 4 && h[0] == 0 && h[1] == 0 && h[2] == 0x08 && h[3] == 3;
+  return r == 4 && h[0] == 0 && h[1] == 0 && h[2] == 0x08; /* the reader checks the rank */
 }
 
 static void emit_refusal_json(const char *backend, const char *policy, int status) {

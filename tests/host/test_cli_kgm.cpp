@@ -330,6 +330,7 @@ TEST_F(CliKgm, KeyFileMissingWrongSizeOrPermsIsExit1WithTheProblem) {
 TEST_F(CliKgm, LockThenInspectShowsTheLayers) {
   const Files f = setup("inspect");
   const std::string kgm = f.p("m.kgm");
+  std::remove(kgm.c_str());
   CliOut r = kgmac("lock --model " + f.kgq + " --keys " + f.keys + " --out " + kgm);
   ASSERT_EQ(r.code, 0) << r.all();
   EXPECT_TRUE(has(r.out, "3 layers")) << r.out;
