@@ -123,6 +123,34 @@ TEST_P(DriverE2E, EveryAesKeySize) {
   }
 }
 
+// A model that ends with a convolution: the output is every pixel's
+// channels (out_h*out_w*N, NHWC), compacted from the device's 16-byte pixels.
+TEST_P(DriverE2E, ConvOutputModelIsExact) {
+  ASSERT_EQ(KG_OK, provision(keys));
+  QModel q;
+  kgd::random_qmodel(rng, 5, 7, 4, {{true, 6, 3, 2, 1}}, &q.q);
+  const kg_qlayer& L = q.q.layers[0];
+  Model m = load(lock(q.q, KGM_CRYPT_CTR, true, keys));
+  ASSERT_TRUE(m);
+  kg_model_info mi{};
+  ASSERT_EQ(KG_OK, kg_model_query(m.get(), &mi));
+  ASSERT_EQ(L.out_h * L.out_w * L.N, mi.output_size);
+  const uint32_t n = 6;
+  const auto in = kgd::random_input(rng, (size_t)n * mi.input_size);
+  const auto out = infer(m.get(), in, n);
+  const kg_conv_shape s{L.in_h, L.in_w, L.in_c, L.N, L.kh, L.kw, L.stride, L.pad};
+  const kg_requant rq{L.bias, L.mult, L.shift, (int)L.relu};
+  std::vector<int8_t> scratch((size_t)mi.output_size / L.N * L.K), want(mi.output_size);
+  std::vector<int32_t> acc(mi.output_size);
+  for (uint32_t i = 0; i < n; i++) {
+    ASSERT_EQ(KG_REF_OK, kg_ref_conv2d(&s, &in[(size_t)i * mi.input_size], L.W, nullptr,
+                                       kg_geom{1, 1}, &rq, scratch.data(), acc.data(), want.data()));
+    EXPECT_EQ(want, std::vector<int8_t>(out.begin() + (size_t)i * mi.output_size,
+                                        out.begin() + (size_t)(i + 1) * mi.output_size))
+        << "image " << i;
+  }
+}
+
 #if KG_DRV_TEST_KGLOCK
 // The model owner's path: kglock_model (host/lock) of a .kgq-style model.
 TEST_P(DriverE2E, KglockModelsAreExactInEveryMode) {

@@ -20,7 +20,10 @@
  * kg_model_load / kg_model_load_buffer return a model the caller releases
  * with kg_model_free (before kg_close of its device). Buffers passed in are
  * borrowed for the duration of the call (a model buffer is copied).
- * NULL is accepted by kg_close and kg_model_free.
+ * NULL is accepted by kg_close and kg_model_free. Closing a device with
+ * models still loaded is allowed: those models then only answer
+ * kg_model_query/kg_perf/kg_model_key_ok, kg_infer returns KG_E_STATE, and
+ * kg_model_free releases their host memory.
  * Thread-safety: no global state. A device and the models loaded on it
  * must be used from one thread at a time; distinct devices are
  * independent.
@@ -44,14 +47,21 @@ typedef struct kg_dev kg_dev;
 typedef struct kg_model kg_model;
 
 typedef struct kg_open_opts {
-  uint32_t rows, cols;       /* "model" only: array geometry; 0 = the rtl build's */
-  uint64_t dram_size;        /* device memory bytes; 0 = 64 MiB */
+  uint32_t rows, cols;       /* "model" only: array geometry (powers of two,
+                                rows*cols <= 1024); 0 = the rtl build's. "rtl"
+                                accepts 0 or its own geometry. */
+  uint64_t dram_size;        /* device memory bytes, multiple of 16 in
+                                [4 KiB, 4 GiB]; 0 = 64 MiB */
   uint64_t layer_timeout;    /* cycles one layer may take; 0 = 2^32 */
-  uint32_t max_batch;        /* images per device run; 0 = 256 */
+  uint32_t max_batch;        /* images per device run, <= 65536; 0 = 256.
+                                Device memory for activations is reserved
+                                for this many images at load. */
 } kg_open_opts;
 
 /* backend "rtl" or "model"; opts may be NULL. On failure *dev is NULL and,
- * if err is not NULL, err receives the reason (KG_DETAIL_LEN bytes). */
+ * if err is not NULL, err receives the reason (KG_DETAIL_LEN bytes).
+ * KG_E_INVAL: unknown back-end or bad option; KG_E_DEVICE: the back-end
+ * could not be created or the firmware did not find a usable device. */
 int kg_open(kg_dev **dev, const char *backend, const kg_open_opts *opts, char *err);
 void kg_close(kg_dev *dev);
 const char *kg_last_error(const kg_dev *dev);
@@ -69,19 +79,25 @@ enum { KG_KEY_POLICY_REFUSE = 0, KG_KEY_POLICY_RUN = 1, KG_KEY_POLICY_LOCKOUT = 
 
 typedef struct kg_keys {
   uint8_t aes_key[32];
-  uint32_t aes_len;          /* 16, 24, 32; 0 = no AES key */
+  uint32_t aes_len;          /* 16, 24, 32; 0 = no AES key (clears any earlier one) */
   uint8_t sign_key[128];     /* bit r*C+c = byte (r*C+c)/8, bit (r*C+c)%8 */
-  uint32_t sign_bits;        /* rows*cols of the device, or 0 = no sign key */
+  uint32_t sign_bits;        /* rows*cols of the device, or 0 = no new sign key
+                                (an earlier one stays until kg_keys_zeroize) */
   uint32_t policy;           /* KG_KEY_POLICY_* */
-  uint32_t threshold;        /* lockout after this many failed checks (1..255) */
+  uint32_t threshold;        /* lockout after this many failed checks (1..255;
+                                0 acts as 1) */
 } kg_keys;
 
 /* Write keys and policy into the device's vault (write-only: they can never
  * be read back). lock != 0 locks the vault until reset afterwards.
- * KG_E_VAULT_LOCKED if it is already locked, KG_E_INVAL on a bad size. The
- * key is checked against a model's KCV when that model is loaded. */
+ * KG_E_VAULT_LOCKED if it is already locked (nothing is written),
+ * KG_E_INVAL on a bad size, policy or threshold. The key is checked against
+ * a model's KCV when that model is loaded, and again before a model runs
+ * if the vault has since checked another model's KCV or been provisioned.
+ * A lockout is not lifted by provisioning, only by kg_keys_zeroize. */
 int kg_keys_provision(kg_dev *dev, const kg_keys *keys, int lock);
-/* Clear every key (and the lockout) in the vault. */
+/* Clear every key, the failure count and the lockout in the vault (a
+ * locked vault stays locked until reset). */
 int kg_keys_zeroize(kg_dev *dev);
 
 /* Validate a .kgm (magic, version, flags, CRC, every field, offset and
@@ -91,7 +107,14 @@ int kg_keys_zeroize(kg_dev *dev);
  * follows the vault policy: REFUSE/LOCKOUT -> KG_E_WRONG_KEY /
  * KG_E_LOCKED_OUT (no model); RUN -> the model loads and
  * kg_model_key_ok() reports 0 (inference then produces what a thief would
- * get). */
+ * get). An encrypted model with no AES key in the vault, or a sign-locked
+ * one with no sign key, gives KG_E_NOKEY. Device-specific refusals:
+ * KG_E_GEOMETRY (locked for another R x C), KG_E_TOO_BIG (K or N beyond the
+ * device's buffers), KG_E_LAYER (a layout the hardware cannot run, e.g. an
+ * FC after a convolution without the zero rows for 16-byte pixels),
+ * KG_E_DEVMEM (parameters + weights + descriptors + two activation buffers
+ * for max_batch images do not fit the free device memory). Nothing is
+ * written to device memory before every check has passed. */
 int kg_model_load(kg_dev *dev, const char *path, kg_model **model);
 int kg_model_load_buffer(kg_dev *dev, const uint8_t *buf, size_t len, kg_model **model);
 void kg_model_free(kg_model *model);
@@ -101,7 +124,8 @@ int kg_model_key_ok(const kg_model *model);
 typedef struct kg_model_info {
   uint32_t n_layers;
   uint32_t input_size;       /* int8 values per input (in_h*in_w*in_c) */
-  uint32_t output_size;      /* int8 values per output (last layer's N) */
+  uint32_t output_size;      /* int8 values per output: the last layer's
+                                out_h*out_w*N (N for an FC layer), NHWC */
   uint32_t in_h, in_w, in_c;
   float in_scale;
   int32_t in_zero;
@@ -114,16 +138,21 @@ int kg_model_query(const kg_model *model, kg_model_info *info);
 
 /* Run n inputs (n * input_size int8, NHWC, back to back) through the
  * model; out receives n * output_size int8 values. Batches of up to
- * max_batch images run on the device at a time. */
+ * max_batch images run on the device at a time: an FC layer once per batch
+ * (M = images), a convolution once per image. n = 0 does nothing.
+ * KG_E_STATE if the model's device was closed; the key errors of
+ * kg_model_load if the key check has to be repeated; KG_E_TIMEOUT,
+ * KG_E_BUS, KG_E_HW, KG_E_DEVICE from the device, with the failing layer
+ * in kg_last_error. */
 int kg_infer(kg_model *model, const int8_t *in, uint32_t n, int8_t *out);
 /* Same with float inputs, quantized with the model's input scale and zero
  * point: q = clamp(round(x / in_scale) + in_zero, -128, 127), ties away
- * from zero. */
+ * from zero, computed in double; NaN counts as 0. */
 int kg_infer_float(kg_model *model, const float *in, uint32_t n, int8_t *out);
 
 typedef struct kg_layer_perf {
   uint64_t cycles;           /* START to interrupt, summed over runs */
-  uint64_t ideal;            /* MACs / (rows*cols) */
+  uint64_t ideal;            /* MACs / (rows*cols), MACs with the hardware's K */
   uint64_t busy, compute;
   uint64_t rd_bytes, wr_bytes;
   uint64_t dma_stall, dec_stall;
