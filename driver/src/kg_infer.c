@@ -53,7 +53,7 @@ static uint32_t build_job(kg_model *md, uint32_t b) {
       }
       uint32_t w[16];
       kg_pack_desc(&d, w);
-      for (int j = 0; j < 16; j++) put_le32(md->descs + (size_t)nd * 64u + 4u * (unsigned)j, w[j]);
+      for (size_t j = 0; j < 16; j++) put_le32(md->descs + (size_t)nd * 64u + 4u * j, w[j]);
       md->desc_addrs[nd] = md->desc_addr + 64u * nd;
       md->desc_layer[nd] = l;
       nd++;

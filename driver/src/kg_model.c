@@ -98,7 +98,10 @@ static int plan_layers(kg_dev *dev, kg_model *md) {
         P->in_stride = prev->out_stride;
       }
       P->m_img = kg_conv_out_h(s) * kg_conv_out_w(s);
-      P->in_img = s->h * s->w * P->in_stride;
+      const uint64_t in_img = (uint64_t)s->h * s->w * P->in_stride;
+      if (in_img > 0xffffffffu)
+        return kg_dev_fail(dev, KG_E_TOO_BIG, "layer %u: input of one image too big", l);
+      P->in_img = (uint32_t)in_img;
     } else {
       return kg_dev_fail(dev, KG_E_LAYER, "layer %u: unknown type %u", l, L->type);
     }
@@ -248,7 +251,7 @@ int kg_model_load_buffer(kg_dev *dev, const uint8_t *buf, size_t len, kg_model *
   const kg_lplan *first = &md->plan[0], *last = &md->plan[m->n_layers - 1];
   md->stage_len = (size_t)nb * (first->in_img > last->out_img ? first->in_img : last->out_img);
   md->desc_max = (uint32_t)desc_max;
-  md->stage = calloc(md->stage_len, 1);
+  md->stage = calloc(md->stage_len ? md->stage_len : 1u, 1);
   md->descs = calloc(desc_max, 64);
   md->desc_addrs = calloc(desc_max, sizeof *md->desc_addrs);
   md->desc_layer = calloc(desc_max, sizeof *md->desc_layer);
