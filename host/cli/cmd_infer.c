@@ -31,7 +31,7 @@ static void help(FILE *out) {
           "model (the device checks the key against the model's key check value) and\n"
           "run the images through it. Prints one predicted class per line, or with\n"
           "--json one object: backend, geometry, images, accuracy (with --labels),\n"
-          "agreement with the float model (with --float-model), cycles_per_inference\n"
+          "float_agreement and float_accuracy (with --float-model), cycles_per_inference\n"
           "(sum of the layers' cycles / images), utilisation (ideal / actual cycles),\n"
           "sim_cycles, host_seconds (wall time of the run), sim_cycles_per_second,\n"
           "the predictions' CRC-32C (or their path), key_ok, crypt, sign.\n"
@@ -401,7 +401,7 @@ static int run(int argc, char **argv) {
       if (o[c] > o[best]) best = c;
     pred[i] = (uint8_t)(best > 255 ? 255 : best);
   }
-  uint32_t correct = 0, agree = 0;
+  uint32_t correct = 0, agree = 0, fcorrect = 0;
   if (labels)
     for (uint32_t i = 0; i < n; i++) correct += pred[i] == labels[i];
   if (have_fm) {
@@ -415,7 +415,10 @@ static int run(int argc, char **argv) {
       kg_err(CMD, "float model inference failed: %s", kgml_strerror(rc));
       goto done;
     }
-    for (uint32_t i = 0; i < n; i++) agree += pred[i] == fpred[i];
+    for (uint32_t i = 0; i < n; i++) {
+      agree += pred[i] == fpred[i];
+      if (labels) fcorrect += fpred[i] == labels[i];
+    }
   }
 
   /* Performance, summed over the devices. */
@@ -459,7 +462,11 @@ static int run(int argc, char **argv) {
            key_ok ? "true" : "false", kg_cli_policy_name(policy));
     printf(" \"images\": %u, \"jobs\": %u, \"batch\": %u,\n", n, njobs, batch);
     if (labels) printf(" \"correct\": %u, \"accuracy\": %.6f,\n", correct, (double)correct / n);
-    if (have_fm) printf(" \"agreement\": %.6f,\n", (double)agree / n);
+    if (have_fm) {
+      printf(" \"float_agreement\": %.6f,", (double)agree / n);
+      if (labels) printf(" \"float_accuracy\": %.6f,", (double)fcorrect / n);
+      printf("\n");
+    }
     printf(" \"cycles_per_inference\": %.2f, \"layer_cycles\": %llu, \"ideal_cycles\": %llu, "
            "\"utilisation\": %.6f, \"dec_stall_cycles\": %llu,\n",
            cpi, (unsigned long long)layer_cycles, (unsigned long long)ideal, util,
@@ -479,7 +486,10 @@ static int run(int argc, char **argv) {
     fprintf(sum, "%u images on %s %ux%u (%u job%s): key %s", n, backend, hdr.rows, hdr.cols,
             njobs, njobs == 1 ? "" : "s", key_ok ? "ok" : "WRONG (policy run)");
     if (labels) fprintf(sum, ", accuracy %.2f%%", 100.0 * correct / n);
-    if (have_fm) fprintf(sum, ", agreement with float %.2f%%", 100.0 * agree / n);
+    if (have_fm) {
+      fprintf(sum, ", agreement with the float model %.2f%%", 100.0 * agree / n);
+      if (labels) fprintf(sum, " (float accuracy %.2f%%)", 100.0 * fcorrect / n);
+    }
     fprintf(sum, "\n  %.1f cycles/inference, utilisation %.1f%%, %llu sim cycles in %.2f s "
             "(%.3g cycles/s)\n",
             cpi, 100.0 * util, (unsigned long long)sim_cycles, secs, cps);

@@ -448,7 +448,10 @@ TEST_F(CliKgm, RightKeyOnModelBackendIsBitExactWithTheInt8Reference) {
       ASSERT_EQ(kgml_predict(&fm_, t.pix, kImages, 1, fp.data(), nullptr), KGML_OK);
       uint32_t agree = 0;
       for (uint32_t i = 0; i < kImages; i++) agree += fp[i] == ref_pred_[i];
-      EXPECT_NEAR(json_num(r.out, "agreement"), (double)agree / kImages, 1e-6) << r.out;
+      uint32_t fcorrect = 0;
+      for (uint32_t i = 0; i < kImages; i++) fcorrect += fp[i] == t.labels[i];
+      EXPECT_NEAR(json_num(r.out, "float_agreement"), (double)agree / kImages, 1e-6) << r.out;
+      EXPECT_NEAR(json_num(r.out, "float_accuracy"), (double)fcorrect / kImages, 1e-6) << r.out;
       EXPECT_GT(json_num(r.out, "cycles_per_inference"), 0.0) << r.out;
       EXPECT_GT(json_num(r.out, "utilisation"), 0.0) << r.out;
       EXPECT_LE(json_num(r.out, "utilisation"), 1.0) << r.out;
