@@ -496,7 +496,8 @@ TEST_F(CliKgm, RtlBackendEqualsModelBackend) {
   const std::string lr = f.p("rtl.bin"), lm = f.p("model.bin");
   const std::string args =
       " --model " + kgm + " --keys " + f.keys + " --images " + f.img + " --count 20 --json";
-  const CliOut rr = kgmac("infer --backend rtl --logits " + lr + args);
+  // Two Verilated devices in two threads (--jobs 2) against one model device.
+  const CliOut rr = kgmac("infer --backend rtl --jobs 2 --logits " + lr + args);
   ASSERT_EQ(rr.code, 0) << rr.all();
   const CliOut rm = kgmac("infer --backend model --logits " + lm + args);
   ASSERT_EQ(rm.code, 0) << rm.all();
@@ -505,6 +506,7 @@ TEST_F(CliKgm, RtlBackendEqualsModelBackend) {
   EXPECT_EQ(a, b);
   EXPECT_EQ(a, std::vector<int8_t>(ref_logits_.begin(), ref_logits_.begin() + a.size()));
   EXPECT_TRUE(has(rr.out, "\"backend\": \"rtl\"")) << rr.out;
+  EXPECT_EQ(json_num(rr.out, "jobs"), 2.0) << rr.out;
   EXPECT_GT(json_num(rr.out, "cycles_per_inference"), 0.0) << rr.out;
   EXPECT_GT(json_num(rr.out, "sim_cycles_per_second"), 0.0) << rr.out;
 }
