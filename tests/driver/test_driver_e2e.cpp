@@ -86,6 +86,15 @@ class DriverE2E : public ::testing::TestWithParam<const char*> {
     EXPECT_EQ(sign ? 1u : 0u, mi.sign);
     const auto in = kgd::random_input(rng, (size_t)kImages * mi.input_size);
     EXPECT_EQ(kgd::reference(q, in, kImages), infer(m.get(), in, kImages));
+    kg_perf_info p{};
+    ASSERT_EQ(KG_OK, kg_perf(m.get(), &p));
+    EXPECT_EQ(kImages, p.inferences);
+    std::printf("[ perf ] %s %u layers %s%s: %.0f cycles/image (layers", GetParam(), p.n_layers,
+                kgm_crypt_name(crypt), sign ? "+sign" : "", double(p.total.cycles) / kImages);
+    for (uint32_t l = 0; l < p.n_layers; l++)
+      std::printf(" %.0f", double(p.layer[l].cycles) / kImages);
+    std::printf("), util %.3f, dec_stall %llu\n", p.total.util,
+                (unsigned long long)p.total.dec_stall);
   }
   int provision(const kg_keys& k, int lock_vault = 0) {
     const int rc = kg_keys_provision(dev.get(), &k, lock_vault);
