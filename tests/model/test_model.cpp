@@ -20,8 +20,8 @@ class Model : public ::testing::Test {
  protected:
   void SetUp() override {
     kgmodel_config c = kgmodel_config_default();
-    c.rows = 8;
-    c.cols = 4;
+    c.rows = R;
+    c.cols = C;
     m = kgmodel_create(&c, nullptr, 0);
     ASSERT_NE(nullptr, m);
   }
@@ -37,7 +37,7 @@ class Model : public ::testing::Test {
   // and sign key; returns the expected output.
   std::vector<int8_t> fc_layer(uint32_t M, uint32_t K, uint32_t N, uint32_t crypt, bool sign) {
     std::mt19937 rng(M * 131 + K * 7 + N);
-    const kg_geom g{8, 4};
+    const kg_geom g{R, C};
     std::vector<int8_t> A(M * K), W(K * N), Wl(K * N), out(M * N);
     for (auto& a : A) a = int8_t(rng());
     for (auto& w : W) w = int8_t(int(rng() % 255) - 127);
@@ -59,8 +59,9 @@ class Model : public ::testing::Test {
     for (int i = 0; i < 4; i++)
       wr(KG_REG_AES_KEY(i), (uint32_t(key[4 * i]) << 24) | (uint32_t(key[4 * i + 1]) << 16) |
                                 (uint32_t(key[4 * i + 2]) << 8) | key[4 * i + 3]);
-    wr(KG_REG_SIGN_KEY(0), uint32_t(sk[0]) | (uint32_t(sk[1]) << 8) | (uint32_t(sk[2]) << 16) |
-                               (uint32_t(sk[3]) << 24));
+    for (uint32_t i = 0; i < (R * C + 31) / 32; i++)
+      wr(KG_REG_SIGN_KEY(i), uint32_t(sk[4 * i]) | (uint32_t(sk[4 * i + 1]) << 8) |
+                                 (uint32_t(sk[4 * i + 2]) << 16) | (uint32_t(sk[4 * i + 3]) << 24));
     wr(KG_REG_KEY_CTRL, KG_KEY_CTRL_LOAD_AES_MASK | KG_KEY_CTRL_LOAD_SIGN_MASK);
     for (int i = 0; i < 3; i++)
       wr(KG_REG_NONCE0 + 4 * i, (uint32_t(nonce[4 * i]) << 24) | (uint32_t(nonce[4 * i + 1]) << 16) |
@@ -119,7 +120,8 @@ class Model : public ::testing::Test {
     return o;
   }
   kgmodel* m = nullptr;
-  uint8_t sk[4] = {0, 0, 0, 0}, key[16] = {0}, kcv[8] = {0};
+  uint32_t R = 8, C = 4;  // geometry (set before SetUp)
+  uint8_t sk[128] = {0}, key[16] = {0}, kcv[8] = {0};
   uint8_t nonce[12] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12};
 };
 
@@ -209,6 +211,44 @@ TEST_P(ModelFc, MatchesTheReferenceAndLeavesPaddingAlone) {
   EXPECT_EQ(0u, rd(KG_REG_PERF_WR_BYTES_HI));
 }
 INSTANTIATE_TEST_SUITE_P(CryptSign, ModelFc, ::testing::Range(0, 6));
+
+// The weight fold has a 16-channel SIMD path (C % 16 == 0), a quad path
+// (R % 4 == 0) and a byte path (R < 4), and the GEMM works on 4-row x
+// 64-channel blocks: shapes with partial k-quads, tiles, panels and row
+// blocks on geometries that take each path, against the C reference.
+struct GeomCase {
+  uint32_t R, C, M, K, N, crypt;
+  bool sign;
+};
+class ModelGeom : public Model, public ::testing::WithParamInterface<GeomCase> {
+ protected:
+  void SetUp() override {
+    R = GetParam().R;
+    C = GetParam().C;
+    Model::SetUp();
+  }
+};
+
+TEST_P(ModelGeom, FcMatchesTheReference) {
+  const GeomCase& p = GetParam();
+  std::vector<int8_t> expect = fc_layer(p.M, p.K, p.N, p.crypt, p.sign);
+  wr(KG_REG_CTRL, KG_CTRL_START_MASK);
+  EXPECT_EQ(KGMODEL_OK, kgmodel_run_until_irq(m, 10000000, nullptr));
+  EXPECT_EQ(KG_IRQ_STATUS_DONE_MASK, rd(KG_REG_IRQ_STATUS));
+  bool pad_ok = false;
+  EXPECT_EQ(expect, output(p.M, p.N, &pad_ok));
+  EXPECT_TRUE(pad_ok);
+}
+INSTANTIATE_TEST_SUITE_P(
+    Shapes, ModelGeom,
+    ::testing::Values(GeomCase{16, 16, 67, 259, 83, KG_CRYPT_CTR, true},
+                      GeomCase{16, 16, 5, 16, 16, KG_CRYPT_NONE, true},
+                      GeomCase{16, 16, 130, 77, 129, KG_CRYPT_DEEPLOCK, true},
+                      GeomCase{32, 32, 9, 70, 200, KG_CRYPT_CTR, true},
+                      GeomCase{16, 32, 4, 33, 65, KG_CRYPT_NONE, false},
+                      GeomCase{2, 2, 7, 13, 11, KG_CRYPT_CTR, true},
+                      GeomCase{1, 4, 3, 6, 70, KG_CRYPT_NONE, true},
+                      GeomCase{4, 8, 1, 1, 1, KG_CRYPT_CTR, true}));
 
 TEST_F(Model, DescriptorErrorsBusFaultsAndSoftReset) {
   const uint32_t M = 5, K = 9, N = 3;

@@ -71,8 +71,9 @@ void kgmodel_destroy(kgmodel *m) {
   free(m->mem);
   free(m->out);
   free(m->wc_raw);
-  free(m->wc_wt);
-  for (int i = 0; i < 3; i++) free(m->scr[i]);
+  free(m->wc_wp);
+  free(m->wc_corr);
+  for (int i = 0; i < 2; i++) free(m->scr[i]);
   free(m);
 }
 
@@ -82,10 +83,12 @@ unsigned kgmodel_cols(const kgmodel *m) { return m ? m->cfg.cols : 0; }
 int kgmodel_reset(kgmodel *m) {
   if (!m) return KGMODEL_EINVAL;
   free(m->wc_raw);
-  free(m->wc_wt);
+  free(m->wc_wp);
+  free(m->wc_corr);
   m->wc_raw = NULL;
-  m->wc_wt = NULL;
-  for (int i = 0; i < 3; i++) {
+  m->wc_wp = NULL;
+  m->wc_corr = NULL;
+  for (int i = 0; i < 2; i++) {
     free(m->scr[i]);
     m->scr[i] = NULL;
   }
@@ -389,48 +392,70 @@ static void passes_of(const kgmodel *m, const layer *L, uint64_t *mp, uint64_t *
 static uint64_t r16(uint64_t x) { return (x + 15) & ~(uint64_t)15; }
 
 #ifdef KGM_X86
-/* CTR keystream XOR (brief §5) with AES-NI: counter block nonce || BE32(p/16),
- * round keys w[4i..4i+3] from kg_aes_key_init. Same result as kg_ctr_xcrypt
- * (the cross-check and the unit tests compare CTR layers byte for byte). */
+/* CTR keystream XOR (brief §5) with AES-NI, src -> dst (may be equal):
+ * counter block nonce || BE32(p/16), round keys w[4i..4i+3] from
+ * kg_aes_key_init. Eight blocks are in flight at a time (the aesenc latency
+ * chain of one block would otherwise bound the rate), and whole blocks are
+ * XORed 16 bytes at a time. Same result as kg_ctr_xcrypt (the cross-check
+ * and the unit tests compare CTR layers byte for byte). */
 __attribute__((target("aes,sse2"))) static void ctr_aesni(const kg_aes_key *k, const uint8_t nonce[12],
-                                                         uint64_t pos, uint8_t *buf, size_t len) {
+                                                         uint64_t pos, const uint8_t *src, uint8_t *dst,
+                                                         size_t len) {
+  enum { LANES = 8 };
   __m128i rk[15];
   for (unsigned i = 0; i <= k->nr; i++) {
     uint8_t b[16];
     for (unsigned j = 0; j < 16; j++) b[j] = (uint8_t)(k->rk[4 * i + j / 4] >> (24 - 8 * (j % 4)));
     rk[i] = _mm_loadu_si128((const __m128i *)b);
   }
-  uint8_t ctr[16];
-  memcpy(ctr, nonce, 12);
+  uint8_t ctr[LANES][16];
+  for (unsigned j = 0; j < LANES; j++) memcpy(ctr[j], nonce, 12);
   size_t i = 0;
   while (i < len) {
     const uint64_t p = pos + i, blk = p / 16;
-    const size_t off = (size_t)(p % 16), n = len - i < 16 - off ? len - i : 16 - off;
-    ctr[12] = (uint8_t)(blk >> 24);
-    ctr[13] = (uint8_t)(blk >> 16);
-    ctr[14] = (uint8_t)(blk >> 8);
-    ctr[15] = (uint8_t)blk;
-    __m128i x = _mm_xor_si128(_mm_loadu_si128((const __m128i *)ctr), rk[0]);
-    for (unsigned r = 1; r < k->nr; r++) x = _mm_aesenc_si128(x, rk[r]);
-    x = _mm_aesenclast_si128(x, rk[k->nr]);
-    uint8_t ks[16];
-    _mm_storeu_si128((__m128i *)ks, x);
-    for (size_t j = 0; j < n; j++) buf[i + j] ^= ks[off + j];
-    i += n;
+    const size_t off = (size_t)(p % 16);
+    /* Lanes = whole blocks left from here (1 for a partial first/last one). */
+    size_t lanes = off == 0 ? (len - i) / 16 : 0;
+    lanes = lanes == 0 ? 1 : (lanes > LANES ? LANES : lanes);
+    __m128i x[LANES];
+    for (unsigned j = 0; j < lanes; j++) {
+      const uint32_t b = (uint32_t)(blk + j);
+      ctr[j][12] = (uint8_t)(b >> 24);
+      ctr[j][13] = (uint8_t)(b >> 16);
+      ctr[j][14] = (uint8_t)(b >> 8);
+      ctr[j][15] = (uint8_t)b;
+      x[j] = _mm_xor_si128(_mm_loadu_si128((const __m128i *)ctr[j]), rk[0]);
+    }
+    for (unsigned r = 1; r < k->nr; r++)
+      for (unsigned j = 0; j < lanes; j++) x[j] = _mm_aesenc_si128(x[j], rk[r]);
+    for (unsigned j = 0; j < lanes; j++) x[j] = _mm_aesenclast_si128(x[j], rk[k->nr]);
+    const size_t n = len - i < 16 - off ? len - i : 16 - off;
+    if (off == 0 && n == 16) {
+      for (unsigned j = 0; j < lanes; j++, i += 16)
+        _mm_storeu_si128((__m128i *)(dst + i),
+                         _mm_xor_si128(_mm_loadu_si128((const __m128i *)(src + i)), x[0 + j]));
+    } else {
+      uint8_t ks[16];
+      _mm_storeu_si128((__m128i *)ks, x[0]);
+      for (size_t j = 0; j < n; j++) dst[i + j] = src[i + j] ^ ks[off + j];
+      i += n;
+    }
   }
 }
 #endif
 
-/* Decrypt a weight image in place (kg_crypt_decrypt semantics). */
+/* Decrypt len weight-image bytes at keystream position pos from src into
+ * dst (kg_crypt_decrypt semantics; src == dst allowed). */
 static void decrypt_image(int mode, const kg_aes_key *k, const uint8_t nonce[12], uint64_t pos,
-                          uint8_t *buf, size_t len) {
+                          const uint8_t *src, uint8_t *dst, size_t len) {
 #ifdef KGM_X86
   if (mode == KG_CRYPT_CTR && __builtin_cpu_supports("aes")) {
-    ctr_aesni(k, nonce, pos, buf, len);
+    ctr_aesni(k, nonce, pos, src, dst, len);
     return;
   }
 #endif
-  kg_crypt_decrypt(mode, k, nonce, pos, buf, len);
+  if (dst != src) memcpy(dst, src, len);
+  kg_crypt_decrypt(mode, k, nonce, pos, dst, len);
 }
 
 /* Cycles of the Deep-Lock fast-forward to position p (docs/aes.md §4): from
@@ -479,78 +504,105 @@ static void *grow(void **p, size_t *cap, size_t n) {
   return q;
 }
 
-/* acc[r][n] = sum_k a[r][k] * wt[n*K + k] for the rows r < rows (<= 2) of a
- * (row stride K). |a*w| <= 2^14 and K * 2^14 < 2^31 (kgmodel_create bounds
- * half_words * rows), so the int32 sums cannot overflow. Blocked 2 rows x 4
- * channels; compiled for AVX-512 VNNI, AVX-512, AVX2 and plain x86-64,
- * picked at run time. */
-static inline __attribute__((always_inline)) void gemm_body(const int16_t *a, uint64_t rows, const int16_t *wt, uint64_t K, uint64_t N,
-                      int32_t *acc) {
-  const int16_t *a0 = a, *a1 = rows > 1 ? a + K : a;
-  uint64_t n = 0;
-  for (; n + 4 <= N; n += 4) {
-    const int16_t *w0 = wt + n * K, *w1 = w0 + K, *w2 = w1 + K, *w3 = w2 + K;
-    int32_t s00 = 0, s01 = 0, s02 = 0, s03 = 0, s10 = 0, s11 = 0, s12 = 0, s13 = 0;
-    for (uint64_t k = 0; k < K; k++) {
-      const int32_t x0 = a0[k], x1 = a1[k];
-      s00 += x0 * w0[k];
-      s01 += x0 * w1[k];
-      s02 += x0 * w2[k];
-      s03 += x0 * w3[k];
-      s10 += x1 * w0[k];
-      s11 += x1 * w1[k];
-      s12 += x1 * w2[k];
-      s13 += x1 * w3[k];
+/* The GEMM works on int8 weights packed in panels of NB = 64 output
+ * channels: byte wp[(p*KQ + q)*4*NB + c*4 + b] is the folded weight
+ * W[4q + b][64p + c] (zero past K and N), KQ = ceil(K/4). Activations enter
+ * as unsigned bytes u = a + 128 (= a XOR 0x80), so that one 4-byte dot
+ * product u . w is one AVX-512 VNNI vpdpbusd lane; the +128 is taken back
+ * with the column sums: sum_k a*w = sum_k u*w - 128 * sum_k w. Every sum is
+ * taken mod 2^32 (unsigned, or the wrapping vpdpbusd), and the true value
+ * fits an int32 (|a*w| <= 2^14, K <= 2^17 by kgmodel_create's bound on
+ * half_words * rows), so the result is exact. */
+enum { NB = 64 };
+
+/* acc[r][c] = sum_{k < 4*KQ} (a[r][k] ^ 0x80) * W[k][c] (mod 2^32) for the
+ * 4 activation rows a[0..3] (4*KQ readable bytes each) and one panel. */
+typedef void (*panel_fn)(const uint8_t *const a[4], const int8_t *wp, uint64_t KQ,
+                         uint32_t acc[4][NB]);
+
+static inline __attribute__((always_inline)) void panel_body(const uint8_t *const a[4],
+                                                             const int8_t *wp, uint64_t KQ,
+                                                             uint32_t acc[4][NB]) {
+  memset(acc, 0, 4 * sizeof acc[0]);
+  for (uint64_t q = 0; q < KQ; q++, wp += 4 * NB)
+    for (unsigned r = 0; r < 4; r++) {
+      const uint8_t *x = a[r] + 4 * q;
+      const int32_t u0 = x[0] ^ 0x80, u1 = x[1] ^ 0x80, u2 = x[2] ^ 0x80, u3 = x[3] ^ 0x80;
+      for (unsigned c = 0; c < NB; c++)
+        acc[r][c] += (uint32_t)(u0 * wp[4 * c] + u1 * wp[4 * c + 1] + u2 * wp[4 * c + 2] +
+                                u3 * wp[4 * c + 3]);
     }
-    acc[n] = s00;
-    acc[n + 1] = s01;
-    acc[n + 2] = s02;
-    acc[n + 3] = s03;
-    acc[N + n] = s10;
-    acc[N + n + 1] = s11;
-    acc[N + n + 2] = s12;
-    acc[N + n + 3] = s13;
-  }
-  for (; n < N; n++) {
-    const int16_t *w0 = wt + n * K;
-    int32_t s0 = 0, s1 = 0;
-    for (uint64_t k = 0; k < K; k++) {
-      s0 += (int32_t)a0[k] * w0[k];
-      s1 += (int32_t)a1[k] * w0[k];
-    }
-    acc[n] = s0;
-    acc[N + n] = s1;
-  }
 }
 
-#if defined(__GNUC__) && defined(__x86_64__)
-__attribute__((target("avx512f,avx512bw"))) static void gemm_avx512(const int16_t *a, uint64_t rows,
-                                                                   const int16_t *wt, uint64_t K,
-                                                                   uint64_t N, int32_t *acc) {
-  gemm_body(a, rows, wt, K, N, acc);
+static void panel_plain(const uint8_t *const a[4], const int8_t *wp, uint64_t KQ, uint32_t acc[4][NB]) {
+  panel_body(a, wp, KQ, acc);
 }
-__attribute__((target("avx512f,avx512bw,avx512vnni"))) static void gemm_vnni(
-    const int16_t *a, uint64_t rows, const int16_t *wt, uint64_t K, uint64_t N, int32_t *acc) {
-  gemm_body(a, rows, wt, K, N, acc);
+
+#ifdef KGM_X86
+__attribute__((target("avx2"))) static void panel_avx2(const uint8_t *const a[4], const int8_t *wp,
+                                                       uint64_t KQ, uint32_t acc[4][NB]) {
+  panel_body(a, wp, KQ, acc);
 }
-__attribute__((target("avx2"))) static void gemm_avx2(const int16_t *a, uint64_t rows, const int16_t *wt,
-                                                      uint64_t K, uint64_t N, int32_t *acc) {
-  gemm_body(a, rows, wt, K, N, acc);
+
+/* 4 rows x 64 channels in 16 zmm accumulators; per 4 k: 4 weight loads, 4
+ * activation broadcasts, 16 vpdpbusd. */
+__attribute__((target("avx512f,avx512bw,avx512vnni"))) static void panel_vnni(
+    const uint8_t *const a[4], const int8_t *wp, uint64_t KQ, uint32_t acc[4][NB]) {
+  const __m512i flip = _mm512_set1_epi32((int)0x80808080u);
+  __m512i s00 = _mm512_setzero_si512(), s01 = s00, s02 = s00, s03 = s00;
+  __m512i s10 = s00, s11 = s00, s12 = s00, s13 = s00;
+  __m512i s20 = s00, s21 = s00, s22 = s00, s23 = s00;
+  __m512i s30 = s00, s31 = s00, s32 = s00, s33 = s00;
+  const uint8_t *a0 = a[0], *a1 = a[1], *a2 = a[2], *a3 = a[3];
+  for (uint64_t q = 0; q < KQ; q++, wp += 4 * NB) {
+    const __m512i w0 = _mm512_loadu_si512(wp), w1 = _mm512_loadu_si512(wp + 64);
+    const __m512i w2 = _mm512_loadu_si512(wp + 128), w3 = _mm512_loadu_si512(wp + 192);
+    int32_t v0, v1, v2, v3;
+    memcpy(&v0, a0 + 4 * q, 4);
+    memcpy(&v1, a1 + 4 * q, 4);
+    memcpy(&v2, a2 + 4 * q, 4);
+    memcpy(&v3, a3 + 4 * q, 4);
+    const __m512i u0 = _mm512_xor_si512(_mm512_set1_epi32(v0), flip);
+    const __m512i u1 = _mm512_xor_si512(_mm512_set1_epi32(v1), flip);
+    const __m512i u2 = _mm512_xor_si512(_mm512_set1_epi32(v2), flip);
+    const __m512i u3 = _mm512_xor_si512(_mm512_set1_epi32(v3), flip);
+    s00 = _mm512_dpbusd_epi32(s00, u0, w0);
+    s01 = _mm512_dpbusd_epi32(s01, u0, w1);
+    s02 = _mm512_dpbusd_epi32(s02, u0, w2);
+    s03 = _mm512_dpbusd_epi32(s03, u0, w3);
+    s10 = _mm512_dpbusd_epi32(s10, u1, w0);
+    s11 = _mm512_dpbusd_epi32(s11, u1, w1);
+    s12 = _mm512_dpbusd_epi32(s12, u1, w2);
+    s13 = _mm512_dpbusd_epi32(s13, u1, w3);
+    s20 = _mm512_dpbusd_epi32(s20, u2, w0);
+    s21 = _mm512_dpbusd_epi32(s21, u2, w1);
+    s22 = _mm512_dpbusd_epi32(s22, u2, w2);
+    s23 = _mm512_dpbusd_epi32(s23, u2, w3);
+    s30 = _mm512_dpbusd_epi32(s30, u3, w0);
+    s31 = _mm512_dpbusd_epi32(s31, u3, w1);
+    s32 = _mm512_dpbusd_epi32(s32, u3, w2);
+    s33 = _mm512_dpbusd_epi32(s33, u3, w3);
+  }
+  const __m512i s[4][4] = {{s00, s01, s02, s03}, {s10, s11, s12, s13}, {s20, s21, s22, s23}, {s30, s31, s32, s33}};
+  for (unsigned r = 0; r < 4; r++)
+    for (unsigned j = 0; j < 4; j++) _mm512_storeu_si512(&acc[r][16 * j], s[r][j]);
 }
 #endif
-static void gemm_plain(const int16_t *a, uint64_t rows, const int16_t *wt, uint64_t K, uint64_t N,
-                       int32_t *acc) {
-  gemm_body(a, rows, wt, K, N, acc);
-}
-typedef void (*gemm_fn)(const int16_t *, uint64_t, const int16_t *, uint64_t, uint64_t, int32_t *);
-static gemm_fn pick_gemm(void) {
-#if defined(__GNUC__) && defined(__x86_64__)
+
+/* The fastest kernel the CPU runs; KGMODEL_GEMM=plain or avx2 forces a
+ * slower one (the tests run the cross-check on each). */
+static panel_fn pick_panel(void) {
+  const char *force = getenv("KGMODEL_GEMM");
+  const int plain = force && !strcmp(force, "plain"), avx2 = force && !strcmp(force, "avx2");
+#ifdef KGM_X86
   __builtin_cpu_init();
-  if (__builtin_cpu_supports("avx512vnni") && __builtin_cpu_supports("avx512bw")) return gemm_vnni;
-  if (__builtin_cpu_supports("avx512bw")) return gemm_avx512;
-  if (__builtin_cpu_supports("avx2")) return gemm_avx2;
+  if (!plain && !avx2 && __builtin_cpu_supports("avx512vnni") && __builtin_cpu_supports("avx512bw"))
+    return panel_vnni;
+  if (!plain && __builtin_cpu_supports("avx2")) return panel_avx2;
+#else
+  (void)avx2;
 #endif
-  return gemm_plain;
+  return panel_plain;
 }
 
 /* The requantization of sim/ref/include/kgmac/ref_layer.h (brief §2) over
@@ -571,12 +623,90 @@ static void requant_row(const int32_t *restrict acc, const int32_t *restrict bia
   }
 }
 
+/* Folding the decrypted image into the GEMM panels (see NB above):
+ * fold_tiles folds tiles [t0, t0 + cnt) of the image
+ * (image order, layer_pack.h: tile t = nt * KT + kt holds W[kt*R + kr][nt*C
+ * + nc] at byte kr * C + nc) into the zeroed panels wp, fold_done turns the
+ * column sums into the correction 128 * sum_k W[k][n]. PE(kr, nc) negates
+ * when xm[kr*C + nc] = 0xff (key bit kr*C + nc, kg_key_bit; else 0), as
+ * (w ^ x) - x, so -(-128) = -128 as in kg_fold_weight. */
+static void fold_tiles(const layer *L, uint32_t R, uint32_t Cc, const uint8_t *xm, const uint8_t *src,
+                       uint64_t t0, uint64_t cnt, int8_t *wp, uint64_t KQ) {
+  const uint64_t TILE = ((uint64_t)R * Cc + 15) / 16 * 16, K = L->k, N = L->n;
+  for (uint64_t i = 0; i < cnt; i++) {
+    const uint64_t t = t0 + i, nt = t / L->kt, kt = t % L->kt;
+    const uint8_t *tb = src + i * TILE;
+    const uint32_t ncs = N - nt * Cc < Cc ? (uint32_t)(N - nt * Cc) : Cc;
+    if (R % 4 == 0) {
+      /* A k-quad lies inside one tile: one 32-bit store per channel. */
+      for (uint32_t kr = 0; kr < R && kt * R + kr < K; kr += 4) {
+        const uint64_t k = kt * R + kr, left = K - k;
+        const uint32_t keep = left >= 4 ? 0xffffffffu : (1u << (8 * left)) - 1;
+        const uint8_t *r0 = tb + kr * Cc, *x0 = xm + kr * Cc;
+        int8_t *dq = wp + (k / 4) * 4 * NB;
+        uint32_t nc = 0;
+#ifdef KGM_X86
+        /* 16 channels at a time: fold 4 rows, interleave them into 16
+         * little-endian quads (channels >= N get unused values). */
+        const __m128i z = _mm_setzero_si128();
+        for (; Cc % 16 == 0 && nc < ncs; nc += 16) {
+          __m128i r[4];
+          for (uint32_t b = 0; b < 4; b++) {
+            const __m128i x = _mm_loadu_si128((const __m128i *)(x0 + b * Cc + nc));
+            r[b] = b < left ? _mm_sub_epi8(_mm_xor_si128(_mm_loadu_si128((const __m128i *)(r0 + b * Cc + nc)), x), x) : z;
+          }
+          const __m128i l01 = _mm_unpacklo_epi8(r[0], r[1]), h01 = _mm_unpackhi_epi8(r[0], r[1]);
+          const __m128i l23 = _mm_unpacklo_epi8(r[2], r[3]), h23 = _mm_unpackhi_epi8(r[2], r[3]);
+          const uint64_t n = nt * Cc + nc;
+          int8_t *d = dq + (n / NB) * KQ * 4 * NB + (n % NB) * 4;
+          _mm_storeu_si128((__m128i *)d, _mm_unpacklo_epi16(l01, l23));
+          _mm_storeu_si128((__m128i *)(d + 16), _mm_unpackhi_epi16(l01, l23));
+          _mm_storeu_si128((__m128i *)(d + 32), _mm_unpacklo_epi16(h01, h23));
+          _mm_storeu_si128((__m128i *)(d + 48), _mm_unpackhi_epi16(h01, h23));
+        }
+#endif
+        for (; nc < ncs; nc++) {
+          const uint64_t n = nt * Cc + nc;
+          uint32_t v = 0;
+          for (uint32_t b = 0; b < 4; b++) {
+            const uint8_t x = x0[b * Cc + nc];
+            v |= (uint32_t)(uint8_t)((r0[b * Cc + nc] ^ x) - x) << (8 * b);
+          }
+          v &= keep;
+          memcpy(dq + (n / NB) * KQ * 4 * NB + (n % NB) * 4, &v, 4);
+        }
+      }
+    } else {
+      for (uint32_t kr = 0; kr < R && kt * R + kr < K; kr++) {
+        const uint64_t k = kt * R + kr;
+        int8_t *dq = wp + (k / 4) * 4 * NB + (k % 4);
+        for (uint32_t nc = 0; nc < ncs; nc++) {
+          const uint64_t n = nt * Cc + nc;
+          const uint8_t x = xm[kr * Cc + nc];
+          dq[(n / NB) * KQ * 4 * NB + (n % NB) * 4] = (int8_t)(uint8_t)((tb[kr * Cc + nc] ^ x) - x);
+        }
+      }
+    }
+  }
+}
+
+static void fold_done(const int8_t *wp, uint32_t *corr, uint64_t KQ, uint64_t NP) {
+  for (uint64_t p = 0; p < NP; p++) {
+    int32_t cs[NB] = {0};
+    for (uint64_t q = 0; q < KQ; q++) {
+      const int8_t *w = wp + (p * KQ + q) * 4 * NB;
+      for (unsigned c = 0; c < NB; c++) cs[c] += w[4 * c] + w[4 * c + 1] + w[4 * c + 2] + w[4 * c + 3];
+    }
+    for (unsigned c = 0; c < NB; c++) corr[p * NB + c] = 128u * (uint32_t)cs[c];
+  }
+}
+
 /* Execute a legal layer into m->out; returns ERR_OK, ERR_BUS or ERR_RESERVED. */
 static uint32_t execute(kgmodel *m, const layer *L) {
-  const kg_geom g = {m->cfg.rows, m->cfg.cols};
-  const uint32_t R = g.rows, Cc = g.cols;
+  const uint32_t R = m->cfg.rows, Cc = m->cfg.cols;
   const uint64_t TILE = ((uint64_t)R * Cc + 15) / 16 * 16;
   const uint64_t M = L->m, K = L->k, N = L->n;
+  const uint64_t KQ = (K + 3) / 4, NP = (N + NB - 1) / NB;
   uint64_t mp, passes;
   passes_of(m, L, &mp, &passes);
 
@@ -600,12 +730,8 @@ static uint32_t execute(kgmodel *m, const layer *L) {
   int32_t *bias = malloc(N * sizeof *bias);
   int32_t *mult = malloc(N * sizeof *mult);
   uint8_t *shift = malloc(N);
-  uint8_t *img = grow(&m->scr[0], &m->scr_cap[0], L->w_bytes);
-  int8_t *A = grow(&m->scr[1], &m->scr_cap[1], M * K + 1);
-  int16_t *A16 = grow(&m->scr[2], &m->scr_cap[2], (M * K) * sizeof *A16 + 2);
-  int32_t *acc = malloc(2 * N * sizeof *acc);
   uint32_t rc = KG_ERR_OK;
-  if (!bias || !mult || !shift || !img || !A || !A16 || !acc) {
+  if (!bias || !mult || !shift) {
     rc = KG_ERR_BUS; /* cannot happen for legal sizes in practice */
     goto out;
   }
@@ -623,8 +749,8 @@ static uint32_t execute(kgmodel *m, const layer *L) {
     }
   }
 
-  /* Weight image: decrypt with the vault key at w_pos, un-tile, fold
-   * (cached while nothing it depends on changed). */
+  /* Weight image: decrypt with the vault key at w_pos, un-tile, fold into
+   * the panels (cached while nothing it depends on changed). */
   const uint8_t *raw = m->mem + (L->w_addr - m->cfg.dram_base);
   const int hit = m->wc_valid && m->wc_bytes == L->w_bytes && m->wc_k == K && m->wc_n == N &&
                   m->wc_kt == L->kt && m->wc_crypt == L->crypt && m->wc_pos == L->w_pos &&
@@ -635,42 +761,49 @@ static uint32_t execute(kgmodel *m, const layer *L) {
                   !memcmp(m->wc_raw, raw, L->w_bytes);
   if (!hit) {
     m->wc_valid = 0;
-    int16_t *wt = grow((void **)&m->wc_wt, &m->wc_wt_cap, N * K * sizeof *wt + 2);
+    int8_t *wp = grow((void **)&m->wc_wp, &m->wc_wp_cap, NP * KQ * 4 * NB);
+    uint32_t *corr = grow((void **)&m->wc_corr, &m->wc_corr_cap, NP * NB * sizeof *corr);
     uint8_t *cr = grow((void **)&m->wc_raw, &m->wc_raw_cap, L->w_bytes);
-    if (!wt || !cr) {
+    /* Deep-Lock decrypts the whole image at once (a seek restarts its
+     * schedule); CTR and no-decrypt go through a small buffer, a chunk of
+     * tiles at a time. */
+    const int whole = L->crypt == KG_CRYPT_DEEPLOCK;
+    uint8_t *img = whole ? grow(&m->scr[0], &m->scr_cap[0], L->w_bytes) : NULL;
+    if (!wp || !corr || !cr || (whole && !img)) {
       rc = KG_ERR_BUS;
       goto out;
     }
     memcpy(cr, raw, L->w_bytes);
-    memcpy(img, raw, L->w_bytes);
+    uint8_t key[32], nonce[12];
+    kg_aes_key ak;
+    memset(&ak, 0, sizeof ak);
     if (L->crypt != KG_CRYPT_NONE) {
-      uint8_t key[32], nonce[12];
-      kg_aes_key ak;
       aes_key_bytes(m, key);
       nonce_bytes(m, nonce);
       kg_aes_key_init(&ak, key, aes_len_bytes(m->aes_len));
-      decrypt_image((int)L->crypt, &ak, nonce, L->w_pos, img, L->w_bytes);
-      kg_aes_key_wipe(&ak);
       memset(key, 0, sizeof key);
     }
-    uint8_t key_s[128];
-    for (unsigned i = 0; i < 128; i++) key_s[i] = (uint8_t)(m->sign_key[i / 4] >> (8 * (i % 4)));
-    const uint32_t rb = clog2(R), cb = clog2(Cc);
-    /* Output channel outer, so wt is written in order; the key bit of
-     * PE(kr, nc) is kg_key_bit, the fold kg_fold_weight (-(-128) = -128). */
-    for (uint64_t n = 0; n < N; n++) {
-      const uint64_t nt = n >> cb, nc = n & (Cc - 1);
-      const uint8_t *col = img + nt * L->kt * TILE + nc;
-      int16_t *dst = wt + n * K;
-      for (uint64_t k = 0; k < K; k++) {
-        const uint64_t kr = k & (R - 1);
-        const int8_t w = (int8_t)col[(k >> rb) * TILE + kr * Cc];
-        const uint64_t b = kr * Cc + nc;
-        const int bit = L->sign ? (key_s[b / 8] >> (b % 8)) & 1 : 0;
-        dst[k] = (int16_t)(bit && w != INT8_MIN ? -w : w);
+    if (whole) decrypt_image((int)L->crypt, &ak, nonce, L->w_pos, raw, img, L->w_bytes);
+    uint8_t xm[1024], buf[4096];
+    for (uint32_t b = 0; b < R * Cc; b++)
+      xm[b] = L->sign && ((m->sign_key[b / 32] >> (b % 32)) & 1) ? 0xff : 0;
+    memset(wp, 0, NP * KQ * 4 * NB);
+    const uint64_t tiles = L->kt * L->nt, per = TILE <= sizeof buf ? sizeof buf / TILE : 1;
+    for (uint64_t t0 = 0; t0 < tiles; t0 += per) {
+      const uint64_t cnt = tiles - t0 < per ? tiles - t0 : per;
+      const uint8_t *src = raw + t0 * TILE;
+      if (whole)
+        src = img + t0 * TILE;
+      else if (L->crypt != KG_CRYPT_NONE) {
+        decrypt_image((int)L->crypt, &ak, nonce, L->w_pos + t0 * TILE, src, buf, cnt * TILE);
+        src = buf;
       }
+      fold_tiles(L, R, Cc, xm, src, t0, cnt, wp, KQ);
     }
-    memset(key_s, 0, sizeof key_s);
+    memset(buf, 0, sizeof buf);
+    memset(xm, 0, sizeof xm);
+    kg_aes_key_wipe(&ak);
+    fold_done(wp, corr, KQ, NP);
     m->wc_bytes = L->w_bytes;
     m->wc_k = K;
     m->wc_n = N;
@@ -684,15 +817,28 @@ static uint32_t execute(kgmodel *m, const layer *L) {
     memcpy(m->wc_sign_key, m->sign_key, sizeof m->wc_sign_key);
     m->wc_valid = 1;
   }
-  const int16_t *wt = m->wc_wt;
+  const int8_t *wp = m->wc_wp;
+  const uint32_t *corr = m->wc_corr;
 
-  /* Activations (im2col for a convolution). */
+  /* Activation rows, 4*KQ readable bytes each: an FC layer reads its rows
+   * in place (the bus check above covered 16-byte-rounded rows, and bytes
+   * past K meet zero weights); a convolution gathers im2col rows (stride
+   * 4*KQ, zero padded). */
+  const uint8_t *abase = m->mem + (L->in_addr - m->cfg.dram_base);
+  uint64_t astride = L->in_stride;
   if (L->conv) {
+    const uint64_t KP = 4 * KQ;
+    int8_t *A = grow(&m->scr[1], &m->scr_cap[1], M * KP);
+    if (!A) {
+      rc = KG_ERR_BUS;
+      goto out;
+    }
     const kg_conv_shape s = {L->h, L->w, L->ic, (uint32_t)N, L->kh, L->kw, L->stride, L->pad};
     const uint32_t oh = kg_conv_out_h(&s), ow = kg_conv_out_w(&s);
     for (uint32_t oy = 0; oy < oh; oy++)
       for (uint32_t ox = 0; ox < ow; ox++) {
-        int8_t *row = A + ((uint64_t)oy * ow + ox) * K;
+        int8_t *row = A + ((uint64_t)oy * ow + ox) * KP;
+        memset(row + K, 0, KP - K);
         for (uint32_t ky = 0; ky < L->kh; ky++)
           for (uint32_t kx = 0; kx < L->kw; kx++) {
             int8_t *dst = row + ((uint64_t)ky * L->kw + kx) * L->ic;
@@ -701,17 +847,15 @@ static uint32_t execute(kgmodel *m, const layer *L) {
             if (iy < 0 || ix < 0 || iy >= L->h || ix >= L->w)
               memset(dst, 0, L->ic);
             else
-              memcpy(dst, m->mem + (L->in_addr - m->cfg.dram_base) +
-                               ((uint64_t)iy * L->w + (uint64_t)ix) * L->in_stride,
-                     L->ic);
+              memcpy(dst, abase + ((uint64_t)iy * L->w + (uint64_t)ix) * L->in_stride, L->ic);
           }
       }
-  } else {
-    for (uint64_t r = 0; r < M; r++)
-      memcpy(A + r * K, m->mem + (L->in_addr - m->cfg.dram_base) + r * L->in_stride, K);
+    abase = (const uint8_t *)A;
+    astride = KP;
   }
 
-  /* GEMM and requantization. */
+  /* GEMM (panel outer, so a panel stays in L1 over all rows), correction
+   * and requantization. */
   if (m->out_cap < M * N) {
     int8_t *o = realloc(m->out, M * N);
     if (!o) {
@@ -721,26 +865,33 @@ static uint32_t execute(kgmodel *m, const layer *L) {
     m->out = o;
     m->out_cap = M * N;
   }
-  const gemm_fn gemm = pick_gemm();
-  for (uint64_t i = 0; i < M * K; i++) A16[i] = A[i];
-  for (uint64_t r = 0; r < M; r += 2) {
-    const uint64_t rows = M - r < 2 ? M - r : 2;
-    gemm(A16 + r * K, rows, wt, K, N, acc);
-    for (uint64_t i = 0; i < rows; i++)
-      requant_row(acc + i * N, bias, mult, shift, N, L->relu, m->out + (r + i) * N);
+  const panel_fn panel = pick_panel();
+  uint32_t acc[4][NB];
+  int32_t y[NB];
+  for (uint64_t p = 0; p < NP; p++) {
+    const uint64_t n0 = p * NB, nn = N - n0 < NB ? N - n0 : NB;
+    for (uint64_t r0 = 0; r0 < M; r0 += 4) {
+      const uint64_t rows = M - r0 < 4 ? M - r0 : 4;
+      const uint8_t *a[4];
+      for (uint64_t i = 0; i < 4; i++) a[i] = abase + (r0 + (i < rows ? i : 0)) * astride;
+      panel(a, wp + p * KQ * 4 * NB, KQ, acc);
+      for (uint64_t i = 0; i < rows; i++) {
+        for (uint64_t c = 0; c < nn; c++) y[c] = (int32_t)(acc[i][c] - corr[n0 + c]);
+        requant_row(y, bias + n0, mult + n0, shift + n0, nn, L->relu, m->out + (r0 + i) * N + n0);
+      }
+    }
   }
   m->out_m = (uint32_t)M;
   m->out_n = (uint32_t)N;
   m->out_addr = L->out_addr;
   m->out_stride = L->out_stride;
-  m->add[CNT_RD] += 16 * N + passes * L->w_bytes + rd_act * (L->conv ? 1 : 1);
+  m->add[CNT_RD] += 16 * N + passes * L->w_bytes + rd_act;
   m->add[CNT_WR] = M * N;
   m->add[CNT_COMPUTE] = M * L->kt * L->nt;
 out:
   free(bias);
   free(mult);
   free(shift);
-  free(acc);
   return rc;
 }
 

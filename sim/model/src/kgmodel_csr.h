@@ -37,19 +37,20 @@ struct kgmodel {
   int8_t *out;
   size_t out_cap;
   uint32_t out_m, out_n, out_addr, out_stride;
-  /* Weight cache: the folded weights (N x K, int16) of the last layer, valid
-   * while the encrypted image bytes and every input of the decryption and
-   * fold are unchanged (docs/model.md). */
+  /* Weight cache: the folded weights of the last layer, valid while the
+   * encrypted image bytes and every input of the decryption and fold are
+   * unchanged (docs/model.md). */
   uint8_t *wc_raw;             /* encrypted image as read */
-  int16_t *wc_wt;              /* folded weights, N x K */
+  int8_t *wc_wp;               /* folded weights in 64-channel panels (kgmodel.c) */
+  uint32_t *wc_corr;           /* 128 * column sum of the folded weights, per channel */
   uint64_t wc_bytes, wc_k, wc_n, wc_kt;
   uint32_t wc_crypt, wc_pos, wc_sign, wc_aes_len;
   uint32_t wc_key[8], wc_nonce[3], wc_sign_key[32];
   int wc_valid;
-  size_t wc_raw_cap, wc_wt_cap;
-  /* Scratch buffers kept between layers (grow only). */
-  void *scr[3];
-  size_t scr_cap[3];
+  size_t wc_raw_cap, wc_wp_cap, wc_corr_cap;
+  /* Scratch buffers kept between layers (grow only): decrypted image, im2col rows. */
+  void *scr[2];
+  size_t scr_cap[2];
   /* Deep-Lock schedule positions for the seek estimate (docs/aes.md §4). */
   int dl_ck_valid, dl_cur_valid;
   uint64_t dl_ck, dl_cur;
