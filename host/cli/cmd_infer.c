@@ -159,181 +159,174 @@ static int looks_like_idx(const char *path) {
   return r == 4 && h[0] == 0 && h[1] == 0 && h[2] == 0x08; /* the reader checks the rank */
 }
 
-static void emit_refusal_json(const char *backend, const char *policy, int status) {
+/* Everything the command line says. */
+typedef struct args {
+  const char *model, *keys, *backend, *policy_s, *images, *labels, *float_model, *preds, *logits;
+  uint32_t policy, threshold, count, jobs, batch;
+  int json, idx;
+} args;
+
+/* The inputs, already quantized, and what is known about them. */
+typedef struct inputs {
+  uint32_t n;
+  size_t in_size;
+  uint8_t *pix;    /* IDX pixels (NULL for raw input) */
+  int8_t *in;      /* n * in_size int8 */
+  uint8_t *labels; /* NULL without --labels */
+} inputs;
+
+/* What the devices produced. */
+typedef struct results {
+  uint32_t jobs;
+  size_t out_size;
+  int8_t *out;     /* n * out_size */
+  uint8_t *pred;   /* n */
+  uint64_t layer_cycles, ideal, sim_cycles, dec_stall;
+  int key_ok;
+  double seconds;  /* wall time of the run */
+} results;
+
+static void emit_refusal_json(const args *a, int status) {
   printf("{\"status\": %d, \"refused\": true, \"message\": ", status);
   kg_json_str(stdout, kg_strerror(status));
-  printf(", \"backend\": \"%s\", \"policy\": \"%s\", \"key_ok\": false}\n", backend, policy);
+  printf(", \"backend\": \"%s\", \"policy\": \"%s\", \"key_ok\": false}\n", a->backend,
+         kg_cli_policy_name(a->policy));
 }
 
-static int run(int argc, char **argv) {
-  const char *model_path = NULL, *keys_path = NULL, *backend = "rtl", *policy_s = "refuse";
-  const char *threshold_s = NULL, *images = NULL, *labels_path = NULL, *count_s = NULL;
-  const char *jobs_s = NULL, *batch_s = NULL, *float_path = NULL, *preds_path = NULL;
-  const char *logits_path = NULL;
-  int json = 0, raw = 0;
-  const kg_opt opts[] = {{"model", 1, &model_path, NULL},
-                         {"keys", 1, &keys_path, NULL},
-                         {"backend", 1, &backend, NULL},
-                         {"policy", 1, &policy_s, NULL},
+static int parse_args(int argc, char **argv, args *a) {
+  const char *threshold_s = NULL, *count_s = NULL, *jobs_s = NULL, *batch_s = NULL;
+  int raw = 0;
+  memset(a, 0, sizeof *a);
+  a->backend = "rtl";
+  a->policy_s = "refuse";
+  a->threshold = 3;
+  a->jobs = 1;
+  a->batch = 256;
+  const kg_opt opts[] = {{"model", 1, &a->model, NULL},
+                         {"keys", 1, &a->keys, NULL},
+                         {"backend", 1, &a->backend, NULL},
+                         {"policy", 1, &a->policy_s, NULL},
                          {"threshold", 1, &threshold_s, NULL},
-                         {"images", 1, &images, NULL},
-                         {"labels", 1, &labels_path, NULL},
+                         {"images", 1, &a->images, NULL},
+                         {"labels", 1, &a->labels, NULL},
                          {"count", 1, &count_s, NULL},
                          {"jobs", 1, &jobs_s, NULL},
                          {"batch", 1, &batch_s, NULL},
-                         {"float-model", 1, &float_path, NULL},
-                         {"preds", 1, &preds_path, NULL},
-                         {"logits", 1, &logits_path, NULL},
+                         {"float-model", 1, &a->float_model, NULL},
+                         {"preds", 1, &a->preds, NULL},
+                         {"logits", 1, &a->logits, NULL},
                          {"raw", 0, NULL, &raw},
-                         {"json", 0, NULL, &json},
+                         {"json", 0, NULL, &a->json},
                          {NULL, 0, NULL, NULL}};
   if (kg_parse_opts(CMD, argc, argv, opts) != KG_EXIT_OK) return KG_EXIT_USAGE;
-  if (!model_path || !*model_path || !images || !*images) {
+  if (!a->model || !*a->model || !a->images || !*a->images) {
     kg_err(CMD, "--model MODEL.kgm and --images FILE are required");
     return KG_EXIT_USAGE;
   }
-  if (kg_cli_parse_backend(CMD, backend)) return KG_EXIT_USAGE;
-  uint32_t policy = KG_KEY_POLICY_REFUSE, threshold = 3, count = 0, njobs = 1, batch = 256;
-  if (kg_cli_parse_policy(CMD, policy_s, &policy)) return KG_EXIT_USAGE;
-  if (threshold_s && kg_parse_u32(CMD, "threshold", threshold_s, 1, 255, &threshold))
+  if (kg_cli_parse_backend(CMD, a->backend) || kg_cli_parse_policy(CMD, a->policy_s, &a->policy))
     return KG_EXIT_USAGE;
-  if (count_s && kg_parse_u32(CMD, "count", count_s, 1, 100000000u, &count)) return KG_EXIT_USAGE;
-  if (jobs_s && kg_parse_u32(CMD, "jobs", jobs_s, 1, MAX_JOBS, &njobs)) return KG_EXIT_USAGE;
-  if (batch_s && kg_parse_u32(CMD, "batch", batch_s, 1, 4096, &batch)) return KG_EXIT_USAGE;
-  const int idx_input = !raw && looks_like_idx(images);
-  if (float_path && !idx_input) {
+  if ((threshold_s && kg_parse_u32(CMD, "threshold", threshold_s, 1, 255, &a->threshold)) ||
+      (count_s && kg_parse_u32(CMD, "count", count_s, 1, 100000000u, &a->count)) ||
+      (jobs_s && kg_parse_u32(CMD, "jobs", jobs_s, 1, MAX_JOBS, &a->jobs)) ||
+      (batch_s && kg_parse_u32(CMD, "batch", batch_s, 1, 4096, &a->batch)))
+    return KG_EXIT_USAGE;
+  a->idx = !raw && looks_like_idx(a->images);
+  if (a->float_model && !a->idx) {
     kg_err(CMD, "--float-model needs IDX images (the float model reads pixels, not int8)");
     return KG_EXIT_USAGE;
   }
+  return KG_EXIT_OK;
+}
 
-  int ret = KG_EXIT_FAIL;
-  char detail[KG_DETAIL_LEN > KGML_DETAIL_LEN ? KG_DETAIL_LEN : KGML_DETAIL_LEN] = "";
-  kgm_model hdr;
-  kg_keys keys;
-  kgml_model fm;
-  memset(&hdr, 0, sizeof hdr);
-  memset(&keys, 0, sizeof keys);
-  memset(&fm, 0, sizeof fm);
-  int have_fm = 0;
-  uint8_t *pix = NULL, *labels = NULL, *pred = NULL, *fpred = NULL;
-  int8_t *in = NULL, *out = NULL;
-  kg_dev *dev[MAX_JOBS] = {NULL};
-  kg_model *mdl[MAX_JOBS] = {NULL};
-  job jobs[MAX_JOBS];
-  pthread_t tid[MAX_JOBS];
-  uint32_t started = 0;
-
-  /* The model's header: geometry, lock modes, input quantization. */
-  int rc = kgm_load_file(&hdr, model_path, detail);
-  if (rc != KG_OK) {
-    kg_err(CMD, "cannot load %s: %s (%s)", model_path, kg_strerror(rc), detail);
-    goto done;
-  }
-  const int locked = (hdr.flags & KGM_FLAG_SIGN) || hdr.crypt != KGM_CRYPT_NONE;
-  if (locked && !keys_path) {
-    kg_err(CMD, "%s is locked (sign %s, crypt %s): --keys KEYS.kgk is required", model_path,
-           (hdr.flags & KGM_FLAG_SIGN) ? "on" : "off", kgm_crypt_name(hdr.crypt));
-    ret = KG_EXIT_USAGE;
-    goto done;
-  }
-  if (keys_path) {
-    uint32_t kr, kc;
-    if (kg_cli_read_keys(CMD, keys_path, &keys, &kr, &kc) != KG_EXIT_OK) goto done;
-    if (kr != hdr.rows || kc != hdr.cols) {
-      kg_err(CMD, "key file %s is for a %ux%u array but %s is locked for %ux%u", keys_path, kr,
-             kc, model_path, hdr.rows, hdr.cols);
-      goto done;
-    }
-    keys.policy = policy;
-    keys.threshold = threshold;
-  }
-  const size_t in_size = (size_t)hdr.in_h * hdr.in_w * hdr.in_c;
-
-  /* Inputs. */
+/* Read the images (IDX: quantized with the model's input scale; raw:
+ * as they are) and the labels. */
+static int load_inputs(const args *a, const kgm_model *hdr, inputs *x) {
+  char detail[KGML_DETAIL_LEN] = "";
+  x->in_size = (size_t)hdr->in_h * hdr->in_w * hdr->in_c;
   uint32_t avail = 0;
-  if (idx_input) {
+  if (a->idx) {
     uint32_t dims[3];
-    rc = kgml_idx_read(images, 3, dims, &pix, detail);
+    const int rc = kgml_idx_read(a->images, 3, dims, &x->pix, detail);
     if (rc != KGML_OK) {
-      kg_err(CMD, "cannot read images %s: %s (%s)", images, kgml_strerror(rc), detail);
-      goto done;
+      kg_err(CMD, "cannot read images %s: %s (%s)", a->images, kgml_strerror(rc), detail);
+      return KG_EXIT_FAIL;
     }
-    if ((size_t)dims[1] * dims[2] != in_size) {
-      kg_err(CMD, "%s holds %ux%u images but the model's input is %ux%ux%u", images, dims[1],
-             dims[2], hdr.in_h, hdr.in_w, hdr.in_c);
-      goto done;
+    if ((size_t)dims[1] * dims[2] != x->in_size) {
+      kg_err(CMD, "%s holds %ux%u images but the model's input is %ux%ux%u", a->images, dims[1],
+             dims[2], hdr->in_h, hdr->in_w, hdr->in_c);
+      return KG_EXIT_FAIL;
     }
     avail = dims[0];
   } else {
     size_t len = 0;
     uint8_t *b = NULL;
-    if (read_file(images, &b, &len) != KG_EXIT_OK) goto done;
-    in = (int8_t *)b;
-    if (len == 0 || len % in_size != 0) {
+    if (read_file(a->images, &b, &len) != KG_EXIT_OK) return KG_EXIT_FAIL;
+    x->in = (int8_t *)b;
+    if (len == 0 || len % x->in_size != 0) {
       kg_err(CMD, "raw input %s has %zu bytes, not a positive multiple of the input size %zu",
-             images, len, in_size);
-      goto done;
+             a->images, len, x->in_size);
+      return KG_EXIT_FAIL;
     }
-    avail = (uint32_t)(len / in_size);
+    avail = (uint32_t)(len / x->in_size);
   }
-  const uint32_t n = count ? count : avail;
-  if (n > avail) {
-    kg_err(CMD, "--count %u but %s holds %u images", n, images, avail);
-    goto done;
+  x->n = a->count ? a->count : avail;
+  if (x->n > avail) {
+    kg_err(CMD, "--count %u but %s holds %u images", x->n, a->images, avail);
+    return KG_EXIT_FAIL;
   }
-  if (idx_input) {
-    in = malloc((size_t)n * in_size);
-    if (!in) {
+  if (a->idx) {
+    const size_t total = (size_t)x->n * x->in_size;
+    x->in = malloc(total);
+    if (!x->in) {
       kg_err(CMD, "out of memory");
-      goto done;
+      return KG_EXIT_FAIL;
     }
     /* The rule of kg_qmodel_quantize_input (kgml/kgq.h), with the
      * header's scale; a non-zero zero point is added afterwards. */
     kg_qmodel q;
     memset(&q, 0, sizeof q);
-    q.in_scale = hdr.in_scale;
-    kg_qmodel_quantize_input(&q, pix, (size_t)n * in_size, in);
-    if (hdr.in_zero != 0)
-      for (size_t i = 0; i < (size_t)n * in_size; i++) {
-        const int32_t v = in[i] + hdr.in_zero;
-        in[i] = (int8_t)(v > 127 ? 127 : v < -128 ? -128 : v);
+    q.in_scale = hdr->in_scale;
+    kg_qmodel_quantize_input(&q, x->pix, total, x->in);
+    if (hdr->in_zero != 0)
+      for (size_t i = 0; i < total; i++) {
+        const int32_t v = x->in[i] + hdr->in_zero;
+        x->in[i] = (int8_t)(v > 127 ? 127 : v < -128 ? -128 : v);
       }
   }
-  if (labels_path) {
+  if (a->labels) {
     uint32_t ld[1];
-    rc = kgml_idx_read(labels_path, 1, ld, &labels, detail);
+    const int rc = kgml_idx_read(a->labels, 1, ld, &x->labels, detail);
     if (rc != KGML_OK) {
-      kg_err(CMD, "cannot read labels %s: %s (%s)", labels_path, kgml_strerror(rc), detail);
-      goto done;
+      kg_err(CMD, "cannot read labels %s: %s (%s)", a->labels, kgml_strerror(rc), detail);
+      return KG_EXIT_FAIL;
     }
-    if (ld[0] < n) {
-      kg_err(CMD, "%s holds %u labels for %u images", labels_path, ld[0], n);
-      goto done;
+    if (ld[0] < x->n) {
+      kg_err(CMD, "%s holds %u labels for %u images", a->labels, ld[0], x->n);
+      return KG_EXIT_FAIL;
     }
   }
-  if (float_path) {
-    rc = kgml_model_load(&fm, float_path, detail);
-    if (rc != KGML_OK) {
-      kg_err(CMD, "cannot load float model %s: %s (%s)", float_path, kgml_strerror(rc), detail);
-      goto done;
-    }
-    have_fm = 1;
-    if ((size_t)fm.in_h * fm.in_w * fm.in_c != in_size) {
-      kg_err(CMD, "float model %s takes %ux%ux%u inputs, the .kgm %ux%ux%u", float_path, fm.in_h,
-             fm.in_w, fm.in_c, hdr.in_h, hdr.in_w, hdr.in_c);
-      goto done;
-    }
-  }
+  return KG_EXIT_OK;
+}
 
-  /* Devices: one per job, each with the keys and the model. */
-  if (njobs > n) njobs = n;
-  for (uint32_t j = 0; j < njobs; j++) {
-    if (kg_cli_open(CMD, backend, hdr.rows, hdr.cols, batch, keys_path ? &keys : NULL, &dev[j]) !=
+/* Open one device per job, provision, load, run the slices in threads
+ * with a progress bar, and sum the performance counters. */
+static int run_devices(const args *a, const kgm_model *hdr, const kg_keys *keys, const inputs *x,
+                       results *r) {
+  kg_dev *dev[MAX_JOBS] = {NULL};
+  kg_model *mdl[MAX_JOBS] = {NULL};
+  job jobs[MAX_JOBS];
+  pthread_t tid[MAX_JOBS];
+  uint32_t started = 0;
+  int ret = KG_EXIT_FAIL, rc;
+  kg_perf_info *perf = NULL;
+  r->jobs = a->jobs < x->n ? a->jobs : x->n;
+  for (uint32_t j = 0; j < r->jobs; j++) {
+    if (kg_cli_open(CMD, a->backend, hdr->rows, hdr->cols, a->batch, keys, &dev[j]) !=
         KG_EXIT_OK)
       goto done;
-    rc = kg_cli_model_load(CMD, dev[j], model_path, &mdl[j], 0);
+    rc = kg_cli_model_load(CMD, dev[j], a->model, &mdl[j], 0);
     if (rc != KG_OK) {
-      if (json && kg_cli_is_refusal(rc)) emit_refusal_json(backend, policy_s, rc);
+      if (a->json && kg_cli_is_refusal(rc)) emit_refusal_json(a, rc);
       goto done;
     }
   }
@@ -342,30 +335,32 @@ static int run(int argc, char **argv) {
     kg_err(CMD, "cannot query the model: %s (%s)", kg_strerror(rc), kg_last_error(dev[0]));
     goto done;
   }
-  if (info.input_size != in_size || info.output_size == 0) {
+  if (info.input_size != x->in_size || info.output_size == 0) {
     kg_err(CMD, "the driver reports input size %u, output size %u (header: %zu)",
-           info.input_size, info.output_size, in_size);
+           info.input_size, info.output_size, x->in_size);
     goto done;
   }
-  const size_t out_size = info.output_size;
-  out = malloc((size_t)n * out_size);
-  pred = malloc(n);
-  if (!out || !pred) {
+  r->out_size = info.output_size;
+  r->out = malloc((size_t)x->n * r->out_size);
+  r->pred = malloc(x->n);
+  perf = malloc(sizeof *perf);
+  if (!r->out || !r->pred || !perf) {
     kg_err(CMD, "out of memory");
     goto done;
   }
 
-  /* Run: contiguous slices, one per device. */
+  /* Contiguous slices, one per device. */
   atomic_uint_fast64_t done_imgs;
   atomic_uint finished;
   atomic_init(&done_imgs, 0);
   atomic_init(&finished, 0u);
   const double t0 = kg_now();
-  for (uint32_t j = 0; j < njobs; j++) {
-    const uint32_t first = (uint32_t)((uint64_t)n * j / njobs);
-    const uint32_t last = (uint32_t)((uint64_t)n * (j + 1) / njobs);
-    jobs[j] = (job){dev[j], mdl[j], in + (size_t)first * in_size, out + (size_t)first * out_size,
-                    last - first, batch, in_size, out_size, &done_imgs, &finished, KG_OK, ""};
+  for (uint32_t j = 0; j < r->jobs; j++) {
+    const uint32_t first = (uint32_t)((uint64_t)x->n * j / r->jobs);
+    const uint32_t last = (uint32_t)((uint64_t)x->n * (j + 1) / r->jobs);
+    jobs[j] = (job){dev[j], mdl[j], x->in + (size_t)first * x->in_size,
+                    r->out + (size_t)first * r->out_size, last - first, a->batch, x->in_size,
+                    r->out_size, &done_imgs, &finished, KG_OK, ""};
     if (pthread_create(&tid[j], NULL, worker, &jobs[j]) != 0) {
       kg_err(CMD, "cannot start a worker thread");
       break;
@@ -377,16 +372,16 @@ static int run(int argc, char **argv) {
   while (atomic_load(&finished) < started) {
     char suffix[64];
     const uint64_t d = atomic_load(&done_imgs);
-    snprintf(suffix, sizeof suffix, "%llu/%u images", (unsigned long long)d, n);
-    kg_progress_update(&bar, "infer", d, n, suffix);
+    snprintf(suffix, sizeof suffix, "%llu/%u images", (unsigned long long)d, x->n);
+    kg_progress_update(&bar, "infer", d, x->n, suffix);
     const struct timespec ts = {0, 50 * 1000 * 1000};
     nanosleep(&ts, NULL);
   }
   for (uint32_t j = 0; j < started; j++) pthread_join(tid[j], NULL);
-  const double secs = kg_now() - t0;
+  r->seconds = kg_now() - t0;
   kg_progress_clear(&bar);
-  if (started < njobs) goto done;
-  for (uint32_t j = 0; j < njobs; j++)
+  if (started < r->jobs) goto done;
+  for (uint32_t j = 0; j < r->jobs; j++)
     if (jobs[j].rc != KG_OK) {
       kg_err(CMD, "inference failed on device %u: %s (%s) (status %d)", j,
              kg_strerror(jobs[j].rc), jobs[j].err, jobs[j].rc);
@@ -394,123 +389,188 @@ static int run(int argc, char **argv) {
     }
 
   /* Predictions: argmax, lowest index on ties (as kg_qmodel_infer). */
-  for (uint32_t i = 0; i < n; i++) {
-    const int8_t *o = out + (size_t)i * out_size;
+  for (uint32_t i = 0; i < x->n; i++) {
+    const int8_t *o = r->out + (size_t)i * r->out_size;
     uint32_t best = 0;
-    for (uint32_t c = 1; c < out_size; c++)
+    for (uint32_t c = 1; c < r->out_size; c++)
       if (o[c] > o[best]) best = c;
-    pred[i] = (uint8_t)(best > 255 ? 255 : best);
+    r->pred[i] = (uint8_t)(best > 255 ? 255 : best);
   }
-  uint32_t correct = 0, agree = 0, fcorrect = 0;
-  if (labels)
-    for (uint32_t i = 0; i < n; i++) correct += pred[i] == labels[i];
-  if (have_fm) {
-    fpred = malloc(n);
-    if (!fpred) {
-      kg_err(CMD, "out of memory");
-      goto done;
-    }
-    rc = kgml_predict(&fm, pix, n, njobs, fpred, NULL);
-    if (rc != KGML_OK) {
-      kg_err(CMD, "float model inference failed: %s", kgml_strerror(rc));
-      goto done;
-    }
-    for (uint32_t i = 0; i < n; i++) {
-      agree += pred[i] == fpred[i];
-      if (labels) fcorrect += fpred[i] == labels[i];
-    }
-  }
-
   /* Performance, summed over the devices. */
-  uint64_t layer_cycles = 0, ideal = 0, sim_cycles = 0, dec_stall = 0;
-  int key_ok = 1;
-  kg_perf_info *perf = malloc(sizeof *perf);
-  if (!perf) {
-    kg_err(CMD, "out of memory");
-    goto done;
-  }
-  for (uint32_t j = 0; j < njobs; j++) {
+  r->key_ok = 1;
+  for (uint32_t j = 0; j < r->jobs; j++) {
     if ((rc = kg_perf(mdl[j], perf)) != KG_OK) {
       kg_err(CMD, "cannot read the performance counters: %s", kg_strerror(rc));
-      free(perf);
       goto done;
     }
     for (uint32_t l = 0; l < perf->n_layers && l < KG_PERF_MAX_LAYERS; l++)
-      layer_cycles += perf->layer[l].cycles;
-    ideal += perf->total.ideal;
-    dec_stall += perf->total.dec_stall;
-    sim_cycles += perf->sim_cycles;
-    key_ok &= kg_model_key_ok(mdl[j]) != 0;
+      r->layer_cycles += perf->layer[l].cycles;
+    r->ideal += perf->total.ideal;
+    r->dec_stall += perf->total.dec_stall;
+    r->sim_cycles += perf->sim_cycles;
+    r->key_ok &= kg_model_key_ok(mdl[j]) != 0;
   }
-  free(perf);
-  const double cpi = (double)layer_cycles / n;
-  const double util = layer_cycles ? (double)ideal / (double)layer_cycles : 0.0;
-  const double cps = secs > 0 ? (double)sim_cycles / secs : 0.0;
-  const uint32_t crc = kgm_crc32c(pred, n);
-
-  if (preds_path && write_file(preds_path, pred, n) != KG_EXIT_OK) goto done;
-  if (logits_path && write_file(logits_path, out, (size_t)n * out_size) != KG_EXIT_OK) goto done;
-
-  if (json) {
-    printf("{\"status\": 0, \"refused\": false, \"backend\": \"%s\", \"geometry\": \"%ux%u\", "
-           "\"rows\": %u, \"cols\": %u,\n",
-           backend, hdr.rows, hdr.cols, hdr.rows, hdr.cols);
-    printf(" \"model\": ");
-    kg_json_str(stdout, model_path);
-    printf(", \"crypt\": \"%s\", \"sign\": %s, \"key_ok\": %s, \"policy\": \"%s\",\n",
-           kgm_crypt_name(hdr.crypt), (hdr.flags & KGM_FLAG_SIGN) ? "true" : "false",
-           key_ok ? "true" : "false", kg_cli_policy_name(policy));
-    printf(" \"images\": %u, \"jobs\": %u, \"batch\": %u,\n", n, njobs, batch);
-    if (labels) printf(" \"correct\": %u, \"accuracy\": %.6f,\n", correct, (double)correct / n);
-    if (have_fm) {
-      printf(" \"float_agreement\": %.6f,", (double)agree / n);
-      if (labels) printf(" \"float_accuracy\": %.6f,", (double)fcorrect / n);
-      printf("\n");
-    }
-    printf(" \"cycles_per_inference\": %.2f, \"layer_cycles\": %llu, \"ideal_cycles\": %llu, "
-           "\"utilisation\": %.6f, \"dec_stall_cycles\": %llu,\n",
-           cpi, (unsigned long long)layer_cycles, (unsigned long long)ideal, util,
-           (unsigned long long)dec_stall);
-    printf(" \"sim_cycles\": %llu, \"host_seconds\": %.6f, \"sim_cycles_per_second\": %.1f,\n",
-           (unsigned long long)sim_cycles, secs, cps);
-    if (preds_path) {
-      printf(" \"predictions\": ");
-      kg_json_str(stdout, preds_path);
-      printf(",");
-    }
-    printf(" \"predictions_crc32c\": \"%08x\"}\n", crc);
-  } else {
-    FILE *sum = preds_path ? stdout : stderr;
-    if (!preds_path)
-      for (uint32_t i = 0; i < n; i++) printf("%u\n", pred[i]);
-    fprintf(sum, "%u images on %s %ux%u (%u job%s): key %s", n, backend, hdr.rows, hdr.cols,
-            njobs, njobs == 1 ? "" : "s", key_ok ? "ok" : "WRONG (policy run)");
-    if (labels) fprintf(sum, ", accuracy %.2f%%", 100.0 * correct / n);
-    if (have_fm) {
-      fprintf(sum, ", agreement with the float model %.2f%%", 100.0 * agree / n);
-      if (labels) fprintf(sum, " (float accuracy %.2f%%)", 100.0 * fcorrect / n);
-    }
-    fprintf(sum, "\n  %.1f cycles/inference, utilisation %.1f%%, %llu sim cycles in %.2f s "
-            "(%.3g cycles/s)\n",
-            cpi, 100.0 * util, (unsigned long long)sim_cycles, secs, cps);
-    if (preds_path) fprintf(sum, "  predictions written to %s (crc32c %08x)\n", preds_path, crc);
-  }
-  fflush(stdout);
   ret = KG_EXIT_OK;
 done:
+  free(perf);
   for (uint32_t j = 0; j < MAX_JOBS; j++) {
     kg_model_free(mdl[j]);
     kg_close(dev[j]);
   }
+  return ret;
+}
+
+/* Load the float model before the (possibly long) device run. */
+static int load_float(const char *path, size_t in_size, kgml_model *fm) {
+  char detail[KGML_DETAIL_LEN] = "";
+  const int rc = kgml_model_load(fm, path, detail);
+  if (rc != KGML_OK) {
+    kg_err(CMD, "cannot load float model %s: %s (%s)", path, kgml_strerror(rc), detail);
+    return KG_EXIT_FAIL;
+  }
+  if ((size_t)fm->in_h * fm->in_w * fm->in_c != in_size) {
+    kg_err(CMD, "float model %s takes %ux%ux%u inputs, not %zu values", path, fm->in_h, fm->in_w,
+           fm->in_c, in_size);
+    kgml_model_free(fm);
+    return KG_EXIT_FAIL;
+  }
+  return KG_EXIT_OK;
+}
+
+/* Float-model predictions: agreement with the device and accuracy. */
+static int float_compare(const kgml_model *fm, const inputs *x, const results *r,
+                         uint32_t *agree, uint32_t *fcorrect) {
+  uint8_t *fpred = malloc(x->n);
+  if (!fpred) {
+    kg_err(CMD, "out of memory");
+    return KG_EXIT_FAIL;
+  }
+  const int rc = kgml_predict(fm, x->pix, x->n, r->jobs, fpred, NULL);
+  if (rc != KGML_OK) {
+    kg_err(CMD, "float model inference failed: %s", kgml_strerror(rc));
+    free(fpred);
+    return KG_EXIT_FAIL;
+  }
+  for (uint32_t i = 0; i < x->n; i++) {
+    *agree += r->pred[i] == fpred[i];
+    if (x->labels) *fcorrect += fpred[i] == x->labels[i];
+  }
+  free(fpred);
+  return KG_EXIT_OK;
+}
+
+static int run(int argc, char **argv) {
+  args a;
+  if (parse_args(argc, argv, &a) != KG_EXIT_OK) return KG_EXIT_USAGE;
+  int ret = KG_EXIT_FAIL;
+  char detail[KG_DETAIL_LEN] = "";
+  kgm_model hdr;
+  kg_keys keys;
+  inputs x;
+  results r;
+  kgml_model fm;
+  int have_fm = 0;
+  memset(&keys, 0, sizeof keys);
+  memset(&x, 0, sizeof x);
+  memset(&r, 0, sizeof r);
+
+  /* The model's header: geometry, lock modes, input quantization. */
+  int rc = kgm_load_file(&hdr, a.model, detail);
+  if (rc != KG_OK) {
+    kg_err(CMD, "cannot load %s: %s (%s)", a.model, kg_strerror(rc), detail);
+    return KG_EXIT_FAIL;
+  }
+  const int locked = (hdr.flags & KGM_FLAG_SIGN) || hdr.crypt != KGM_CRYPT_NONE;
+  if (locked && !a.keys) {
+    kg_err(CMD, "%s is locked (sign %s, crypt %s): --keys KEYS.kgk is required", a.model,
+           (hdr.flags & KGM_FLAG_SIGN) ? "on" : "off", kgm_crypt_name(hdr.crypt));
+    ret = KG_EXIT_USAGE;
+    goto done;
+  }
+  if (a.keys) {
+    uint32_t kr, kc;
+    if (kg_cli_read_keys(CMD, a.keys, &keys, &kr, &kc) != KG_EXIT_OK) goto done;
+    if (kr != hdr.rows || kc != hdr.cols) {
+      kg_err(CMD, "key file %s is for a %ux%u array but %s is locked for %ux%u", a.keys, kr, kc,
+             a.model, hdr.rows, hdr.cols);
+      goto done;
+    }
+    keys.policy = a.policy;
+    keys.threshold = a.threshold;
+  }
+  if (load_inputs(&a, &hdr, &x) != KG_EXIT_OK) goto done;
+  if (a.float_model) {
+    if (load_float(a.float_model, x.in_size, &fm) != KG_EXIT_OK) goto done;
+    have_fm = 1;
+  }
+  if (run_devices(&a, &hdr, a.keys ? &keys : NULL, &x, &r) != KG_EXIT_OK) goto done;
+  const uint32_t n = x.n;
+  uint32_t correct = 0, agree = 0, fcorrect = 0;
+  if (x.labels)
+    for (uint32_t i = 0; i < n; i++) correct += r.pred[i] == x.labels[i];
+  if (have_fm && float_compare(&fm, &x, &r, &agree, &fcorrect) != KG_EXIT_OK) goto done;
+  const double cpi = (double)r.layer_cycles / n;
+  const double util = r.layer_cycles ? (double)r.ideal / (double)r.layer_cycles : 0.0;
+  const double cps = r.seconds > 0 ? (double)r.sim_cycles / r.seconds : 0.0;
+  const uint32_t crc = kgm_crc32c(r.pred, n);
+  if (a.preds && write_file(a.preds, r.pred, n) != KG_EXIT_OK) goto done;
+  if (a.logits && write_file(a.logits, r.out, (size_t)n * r.out_size) != KG_EXIT_OK) goto done;
+
+  if (a.json) {
+    printf("{\"status\": 0, \"refused\": false, \"backend\": \"%s\", \"geometry\": \"%ux%u\", "
+           "\"rows\": %u, \"cols\": %u,\n",
+           a.backend, hdr.rows, hdr.cols, hdr.rows, hdr.cols);
+    printf(" \"model\": ");
+    kg_json_str(stdout, a.model);
+    printf(", \"crypt\": \"%s\", \"sign\": %s, \"key_ok\": %s, \"policy\": \"%s\",\n",
+           kgm_crypt_name(hdr.crypt), (hdr.flags & KGM_FLAG_SIGN) ? "true" : "false",
+           r.key_ok ? "true" : "false", kg_cli_policy_name(a.policy));
+    printf(" \"images\": %u, \"jobs\": %u, \"batch\": %u,\n", n, r.jobs, a.batch);
+    if (x.labels) printf(" \"correct\": %u, \"accuracy\": %.6f,\n", correct, (double)correct / n);
+    if (a.float_model) {
+      printf(" \"float_agreement\": %.6f,", (double)agree / n);
+      if (x.labels) printf(" \"float_accuracy\": %.6f,", (double)fcorrect / n);
+      printf("\n");
+    }
+    printf(" \"cycles_per_inference\": %.2f, \"layer_cycles\": %llu, \"ideal_cycles\": %llu, "
+           "\"utilisation\": %.6f, \"dec_stall_cycles\": %llu,\n",
+           cpi, (unsigned long long)r.layer_cycles, (unsigned long long)r.ideal, util,
+           (unsigned long long)r.dec_stall);
+    printf(" \"sim_cycles\": %llu, \"host_seconds\": %.6f, \"sim_cycles_per_second\": %.1f,\n",
+           (unsigned long long)r.sim_cycles, r.seconds, cps);
+    if (a.preds) {
+      printf(" \"predictions\": ");
+      kg_json_str(stdout, a.preds);
+      printf(",");
+    }
+    printf(" \"predictions_crc32c\": \"%08x\"}\n", crc);
+  } else {
+    FILE *sum = a.preds ? stdout : stderr;
+    if (!a.preds)
+      for (uint32_t i = 0; i < n; i++) printf("%u\n", r.pred[i]);
+    fprintf(sum, "%u images on %s %ux%u (%u job%s): key %s", n, a.backend, hdr.rows, hdr.cols,
+            r.jobs, r.jobs == 1 ? "" : "s", r.key_ok ? "ok" : "WRONG (policy run)");
+    if (x.labels) fprintf(sum, ", accuracy %.2f%%", 100.0 * correct / n);
+    if (a.float_model) {
+      fprintf(sum, ", agreement with the float model %.2f%%", 100.0 * agree / n);
+      if (x.labels) fprintf(sum, " (float accuracy %.2f%%)", 100.0 * fcorrect / n);
+    }
+    fprintf(sum, "\n  %.1f cycles/inference, utilisation %.1f%%, %llu sim cycles in %.2f s "
+            "(%.3g cycles/s)\n",
+            cpi, 100.0 * util, (unsigned long long)r.sim_cycles, r.seconds, cps);
+    if (a.preds) fprintf(sum, "  predictions written to %s (crc32c %08x)\n", a.preds, crc);
+  }
+  fflush(stdout);
+  ret = KG_EXIT_OK;
+done:
   if (have_fm) kgml_model_free(&fm);
   kgm_model_free(&hdr);
   kg_keys_wipe(&keys);
-  free(pix);
-  free(labels);
-  free(in);
-  free(out);
-  free(pred);
-  free(fpred);
+  free(x.pix);
+  free(x.labels);
+  free(x.in);
+  free(r.out);
+  free(r.pred);
   return ret;
 }
 
