@@ -17,7 +17,7 @@ static void help(FILE *out) {
         "and in total, the performance counters of the device: cycles, ideal cycles\n"
         "(MACs / (R*C)), utilisation (ideal / cycles), DMA bytes read and written, DMA\n"
         "stall cycles and decrypt stall cycles (the weight decrypt unit's share of the\n"
-        "run: dec%% = decrypt stalls / cycles).\n"
+        "run: dec% = decrypt stalls / cycles).\n"
         "\n"
         "With --compare, the same inputs also run through PLAIN.kgm, the same weights\n"
         "locked with --crypt none --no-sign (the .kgq is not needed here, so the\n"
