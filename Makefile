@@ -41,6 +41,7 @@ synth-check: deps
 
 test: build lint
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+	$(MAKE) test-asan
 
 demo: build
 	$(BUILD)/sim/bench/array/kg_demo_gemm
@@ -80,3 +81,34 @@ firmware-rv32: deps
 
 clean:
 	rm -rf $(BUILD)
+
+# --- Sanitizers and fuzzing (tests/fuzz; docs/model-format.md, "Testing") ---
+# test-asan: a second build directory (clang-14) with ASan+UBSan on the
+#   .kgm/.kgk codec, the locker, the driver, the CLI and their tests, and
+#   the libFuzzer target; runs the kgm., driver., fuzz. (with a 30 s fuzz
+#   smoke test, started first) and CLI (host.CliKgm) tests. Only the
+#   components those need, at 4x4; sanitized targets get -g.
+# fuzz: runs the libFuzzer target for FUZZ_SECONDS and prints the exec count.
+ASAN_BUILD   ?= build-asan
+FUZZ_SECONDS ?= 300
+ASAN_TESTS   ?= ^(kgm|driver|fuzz)\.|^host\.CliKgm
+ASAN_CMAKE_FLAGS = -G Ninja -DCMAKE_BUILD_TYPE=Release \
+  -DCMAKE_C_COMPILER=clang-14 -DCMAKE_CXX_COMPILER=clang++-14 -DKG_SANITIZE=ON -DKG_FUZZ=ON \
+  "-DKG_COMPONENTS=top;aes;host" -DKG_TEST_CONFIGS=4x4 -DKG_BENCH_CONFIGS=4x4 -DKG_ROWS=4 -DKG_COLS=4
+
+.PHONY: asan-build test-asan fuzz
+
+asan-build: deps
+	cmake -S . -B $(ASAN_BUILD) $(ASAN_CMAKE_FLAGS)
+	cmake --build $(ASAN_BUILD) -j $(JOBS) --target kg_asan_tests
+
+test-asan: asan-build
+	cd $(ASAN_BUILD) && UBSAN_OPTIONS=print_stacktrace=1 \
+	  ctest --output-on-failure -j $(JOBS) -R '$(ASAN_TESTS)'
+
+fuzz: asan-build
+	@cd $(ASAN_BUILD)/tests/fuzz && mkdir -p work && \
+	  echo "kg_fuzz_kgm: $(FUZZ_SECONDS) s, corpus work/ + corpus/ (log: $(ASAN_BUILD)/tests/fuzz/fuzz.log)" && \
+	  { ./kg_fuzz_kgm -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 work corpus > fuzz.log 2>&1; \
+	    rc=$$?; grep -E '^(Done|stat::number_of_executed_units|stat::average_exec_per_sec|stat::new_units_added)|ERROR|SUMMARY' fuzz.log; \
+	    exit $$rc; }
