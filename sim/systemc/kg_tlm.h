@@ -1,18 +1,27 @@
 // kg_tlm.h: the Verilated kg_top as a SystemC TLM-2.0 component.
 //
 //   csr_socket  tlm_utils::simple_target_socket: 4-byte reads and writes at
-//               offsets 0..0xFFF, bridged to AXI4-Lite transactions on the RTL
-//               (the call blocks for the cycles the RTL takes).
+//               offsets 0..0xFFF, bridged to AXI4-Lite transactions on the RTL.
+//               b_transport returns when the RTL has answered. It may be
+//               called from an SC_THREAD (it waits on an event) or from
+//               outside the simulation, e.g. sc_main between sc_start calls
+//               (it advances the simulation itself, a clock period at a time,
+//               until the answer); from an SC_METHOD, which cannot block, it
+//               returns TLM_GENERIC_ERROR_RESPONSE.
 //   dma_socket  tlm_utils::simple_initiator_socket: every AXI4 burst the RTL
 //               issues becomes one b_transport (read: (arlen+1)*16 bytes;
-//               write: the burst with its byte strobes as byte enables). The
-//               annotated delay is honoured: the data or the response reaches
-//               the RTL that many clock cycles later.
+//               write: the burst with its byte strobes as byte enables),
+//               called from an SC_METHOD, so the target must not wait(): it
+//               annotates its latency on the delay instead (loosely-timed
+//               style). The annotated delay is honoured: the data or the
+//               response reaches the RTL that many clock cycles later.
 //   irq         sc_signal<bool>, the RTL's level interrupt.
 //
 // The module owns its clock (period given at construction) and holds reset
-// for 4 cycles at start. One CSR access at a time (an sc_mutex serialises
-// callers). A TLM error response becomes SLVERR on the AXI side.
+// for 4 cycles at start. Its own processes are SC_METHODs (no coroutine
+// stacks, which keeps it valgrind-clean with QuickThreads SystemC builds).
+// One CSR access at a time; a TLM error response becomes SLVERR on the AXI
+// side.
 #ifndef KG_TLM_H
 #define KG_TLM_H
 
@@ -41,8 +50,9 @@ class kg_tlm : public sc_core::sc_module {
 
  private:
   void csr_b_transport(tlm::tlm_generic_payload& p, sc_core::sc_time& delay);
-  void reset_thread();
-  void dma_thread();
+  void reset_method();
+  void csr_method();
+  void dma_method();
 
   struct Burst {
     uint64_t addr;
@@ -56,7 +66,14 @@ class kg_tlm : public sc_core::sc_module {
 
   sc_core::sc_clock clk_;
   sc_core::sc_signal<bool> reset_n_;
-  sc_core::sc_mutex csr_lock_;
+  unsigned reset_step_ = 0;
+
+  // The CSR request that csr_method runs on AXI4-Lite.
+  enum class Csr { idle, posted, write, read, done };
+  Csr csr_state_ = Csr::idle;
+  bool csr_write_ = false, aw_pending_ = false, w_pending_ = false, ar_pending_ = false;
+  uint32_t csr_addr_ = 0, csr_data_ = 0, csr_resp_ = 0;
+  sc_core::sc_event csr_done_, csr_free_;
   std::unique_ptr<Vkg_top_sc> top_;
 
   // AXI4-Lite.
@@ -74,7 +91,7 @@ class kg_tlm : public sc_core::sc_module {
   sc_core::sc_signal<uint32_t> m_bid_, m_bresp_;
   sc_core::sc_signal<bool> m_bvalid_, m_bready_;
 
-  std::deque<Burst> reads_, writes_, bresps_;
+  std::deque<Burst> reads_, bresps_, aw_q_;
 };
 
 #endif

@@ -1,8 +1,14 @@
-// kg_tlm_example: a virtual platform of one "CPU" thread, a TLM memory and
-// kg_tlm. The CPU only issues TLM transactions: it writes a locked and
+// kg_tlm_example: a virtual platform of a "CPU", a TLM memory and kg_tlm.
+// The CPU only issues TLM transactions: it writes a locked and
 // CTR-encrypted FC layer into memory, provisions the keys through the CSR
 // socket, runs the KCV check and the layer, waits on the interrupt signal,
 // reads the output back and compares it with the C reference.
+// By default the CPU is software running in sc_main between sc_start calls,
+// not an SC_THREAD: it honours every annotated delay and waits for the
+// interrupt by running the simulation, so no process of the platform has a
+// coroutine stack (docs/systemc.md, Valgrind). With --thread the same CPU
+// code runs in an SC_THREAD (wait() on delays and on the interrupt), the
+// other way kg_tlm's CSR socket can be driven.
 // Exit status 0 when the output is bit-exact.
 #include <systemc>
 #include <tlm>
@@ -10,6 +16,7 @@
 
 #include <cstdio>
 #include <random>
+#include <string>
 #include <vector>
 
 #include "kg_aes.h"
@@ -20,18 +27,24 @@
 
 using namespace sc_core;
 
-static int g_result = 2;
-
 struct cpu : sc_module {
   tlm_utils::simple_initiator_socket<cpu> csr;
   tlm_utils::simple_initiator_socket<cpu> mem;
   sc_in<bool> irq;
   unsigned rows, cols;
+  sc_time period;  // the step in which the CPU polls the interrupt from sc_main
+  int result = 2;  // of the SC_THREAD run
 
   SC_HAS_PROCESS(cpu);
-  cpu(sc_module_name n, unsigned r, unsigned c) : sc_module(n), csr("csr"), mem("mem"), rows(r), cols(c) {
-    SC_THREAD(run);
+  cpu(sc_module_name n, unsigned r, unsigned c, sc_time p, bool threaded)
+      : sc_module(n), csr("csr"), mem("mem"), rows(r), cols(c), period(p) {
+    if (threaded) SC_THREAD(thread_main);
   }
+  void thread_main() {
+    result = run();
+    sc_stop();
+  }
+  static bool in_thread() { return sc_get_curr_process_kind() == SC_THREAD_PROC_; }
 
   bool xfer(tlm_utils::simple_initiator_socket<cpu>& s, tlm::tlm_command cmd, uint64_t a,
             void* p, unsigned n) {
@@ -44,7 +57,10 @@ struct cpu : sc_module {
     gp.set_streaming_width(n);
     gp.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
     s->b_transport(gp, d);
-    wait(d);
+    if (in_thread())
+      wait(d);
+    else if (d > SC_ZERO_TIME)
+      sc_start(d);
     return gp.is_response_ok();
   }
   void wr(uint32_t off, uint32_t v) {
@@ -61,7 +77,9 @@ struct cpu : sc_module {
     xfer(mem, tlm::TLM_WRITE_COMMAND, a, tmp.data(), unsigned(n));
   }
   uint32_t wait_irq(sc_time limit) {
-    if (!irq.read()) wait(limit, irq.posedge_event());
+    const sc_time end = sc_time_stamp() + limit;
+    if (in_thread() && !irq.read()) wait(limit, irq.posedge_event());
+    while (!in_thread() && !irq.read() && sc_time_stamp() < end) sc_start(period);
     const uint32_t st = rd(KG_REG_IRQ_STATUS);
     wr(KG_REG_IRQ_STATUS, st);
     return st;
@@ -70,14 +88,13 @@ struct cpu : sc_module {
     return uint32_t(p[0]) << 24 | uint32_t(p[1]) << 16 | uint32_t(p[2]) << 8 | p[3];
   }
 
-  void run() {
+  // Returns the exit status: 0 when the output matches the reference.
+  int run() {
     const kg_geom g{rows, cols};
     std::mt19937_64 rng(7);
     if (rd(KG_REG_ID) != KG_RST_ID || rd(KG_REG_HW_ARRAY) != (rows | cols << 16)) {
       std::fprintf(stderr, "kg_tlm_example: unexpected ID/geometry\n");
-      g_result = 1;
-      sc_stop();
-      return;
+      return 1;
     }
     // Keys and the layer.
     uint8_t aes[16], nonce[12];
@@ -168,21 +185,27 @@ struct cpu : sc_module {
                 rows, cols, M, K, N, kst, lst,
                 ((t1 - t0) / sc_time(10, SC_NS) > 0 ? std::to_string(uint64_t((t1 - t0) / sc_time(10, SC_NS))).c_str() : "0"),
                 ok ? "matches" : "DOES NOT MATCH");
-    g_result = ok ? 0 : 1;
-    sc_stop();
+    return ok ? 0 : 1;
   }
 };
 
-int sc_main(int, char*[]) {
+int sc_main(int argc, char* argv[]) {
+  const bool threaded = argc > 1 && std::string(argv[1]) == "--thread";
   kg_tlm acc("kg_tlm", sc_time(10, SC_NS));
   kg_tlm_mem memory("mem", 1 << 20, sc_time(500, SC_NS), sc_time(10, SC_NS));
-  cpu host("cpu", KG_TLM_ROWS, KG_TLM_COLS);
+  cpu host("cpu", KG_TLM_ROWS, KG_TLM_COLS, acc.clock().period(), threaded);
   sc_signal<bool>& irq = acc.irq;
   host.csr.bind(acc.csr_socket);
   host.mem.bind(memory.cpu_socket);
   acc.dma_socket.bind(memory.dma_socket);
   host.irq(irq);
-  sc_start(sc_time(50, SC_MS));
-  if (g_result == 2) std::fprintf(stderr, "kg_tlm_example: did not finish\n");
-  return g_result;
+  if (threaded) {
+    sc_start(sc_time(50, SC_MS));
+    if (host.result == 2) std::fprintf(stderr, "kg_tlm_example: did not finish\n");
+    return host.result;
+  }
+  sc_start(SC_ZERO_TIME);  // elaborate and initialise
+  const int rc = host.run();
+  sc_stop();
+  return rc;
 }
