@@ -187,6 +187,26 @@ void kg_tlm::csr_b_transport(tlm::tlm_generic_payload& p, sc_time& delay) {
   p.set_response_status(csr_resp_ == 0 ? tlm::TLM_OK_RESPONSE : tlm::TLM_GENERIC_ERROR_RESPONSE);
 }
 
+// One burst as one b_transport on the DMA socket (writes carry their
+// strobes as byte enables); the response and the annotated delay go into b.
+void kg_tlm::transport(tlm::tlm_command cmd, Burst& b, const sc_time& now) {
+  tlm::tlm_generic_payload gp;
+  sc_time dl = SC_ZERO_TIME;
+  gp.set_command(cmd);
+  gp.set_address(b.addr);
+  gp.set_data_ptr(b.data.data());
+  gp.set_data_length(unsigned(b.data.size()));
+  gp.set_streaming_width(unsigned(b.data.size()));
+  if (cmd == tlm::TLM_WRITE_COMMAND) {
+    gp.set_byte_enable_ptr(b.strobes.data());
+    gp.set_byte_enable_length(unsigned(b.strobes.size()));
+  }
+  gp.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
+  dma_socket->b_transport(gp, dl);
+  b.resp = gp.is_response_ok() ? 0 : 2;
+  b.ready_at = now + dl;
+}
+
 // AXI4 slave for the RTL's DMA, turning bursts into b_transport calls, run
 // at every rising edge like the CSR master above (aw_q_: write addresses
 // waiting for their data).
@@ -201,17 +221,7 @@ void kg_tlm::dma_method() {
   if (ar_go) {
     Burst b{m_araddr_.read(), m_arlen_.read() + 1u, {}, {}, 0, SC_ZERO_TIME, 0};
     b.data.resize(size_t(b.beats) * 16);
-    tlm::tlm_generic_payload gp;
-    sc_time dl = SC_ZERO_TIME;
-    gp.set_command(tlm::TLM_READ_COMMAND);
-    gp.set_address(b.addr);
-    gp.set_data_ptr(b.data.data());
-    gp.set_data_length(unsigned(b.data.size()));
-    gp.set_streaming_width(unsigned(b.data.size()));
-    gp.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
-    dma_socket->b_transport(gp, dl);
-    b.resp = gp.is_response_ok() ? 0 : 2;
-    b.ready_at = now + dl;
+    transport(tlm::TLM_READ_COMMAND, b, now);
     reads_.push_back(std::move(b));
   }
   if (aw_go) {
@@ -230,19 +240,7 @@ void kg_tlm::dma_method() {
     }
     b.next++;
     if (m_wlast_.read() || b.next == b.beats) {
-      tlm::tlm_generic_payload gp;
-      sc_time dl = SC_ZERO_TIME;
-      gp.set_command(tlm::TLM_WRITE_COMMAND);
-      gp.set_address(b.addr);
-      gp.set_data_ptr(b.data.data());
-      gp.set_data_length(unsigned(b.data.size()));
-      gp.set_streaming_width(unsigned(b.data.size()));
-      gp.set_byte_enable_ptr(b.strobes.data());
-      gp.set_byte_enable_length(unsigned(b.strobes.size()));
-      gp.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
-      dma_socket->b_transport(gp, dl);
-      b.resp = gp.is_response_ok() ? 0 : 2;
-      b.ready_at = now + dl;
+      transport(tlm::TLM_WRITE_COMMAND, b, now);
       bresps_.push_back(std::move(b));
       aw_q_.pop_front();
     }

@@ -63,6 +63,7 @@ class kg_tlm : public sc_core::sc_module {
     sc_core::sc_time ready_at;
     unsigned next;                       // next beat to send / receive
   };
+  void transport(tlm::tlm_command cmd, Burst& b, const sc_core::sc_time& now);
 
   sc_core::sc_clock clk_;
   sc_core::sc_signal<bool> reset_n_;
