@@ -3,6 +3,7 @@
 // their specific code and a detail, never a crash.
 #include <gtest/gtest.h>
 
+#include "kg_fw.h"
 #include "test_driver_util.h"
 
 namespace {
@@ -275,6 +276,34 @@ TEST(DriverApi, LayerTimeoutIsReported) {
     EXPECT_EQ(KG_E_TIMEOUT, kg_infer(m, in.data(), 4, out.data())) << be;
     EXPECT_NE(std::string::npos, std::string(kg_last_error(d.get())).find("layer 0")) << be;
   }
+}
+
+}  // namespace
+
+// Every firmware status has a driver code (libkgmac-internal mapping).
+extern "C" int kg_map_fw_status(int fw_rc);
+
+namespace {
+
+TEST(DriverApi, EveryFirmwareStatusMapsToADriverCode) {
+  EXPECT_EQ(KG_OK, kg_map_fw_status(KG_FW_OK));
+  for (int s = -1; s > -KG_FW_STATUS_COUNT; s--) {
+    const int c = kg_map_fw_status(s);
+    EXPECT_LT(c, 0) << kg_fw_strstatus(s);
+    EXPECT_STRNE(kg_strerror(KG_OK), kg_strerror(c)) << kg_fw_strstatus(s);
+  }
+  EXPECT_EQ(KG_E_WRONG_KEY, kg_map_fw_status(KG_FW_EKCV));
+  EXPECT_EQ(KG_E_WRONG_KEY, kg_map_fw_status(KG_FW_EWRONGKEY));
+  EXPECT_EQ(KG_E_LOCKED_OUT, kg_map_fw_status(KG_FW_ELOCKEDOUT));
+  EXPECT_EQ(KG_E_NOKEY, kg_map_fw_status(KG_FW_ENOKEY));
+  EXPECT_EQ(KG_E_VAULT_LOCKED, kg_map_fw_status(KG_FW_EVAULT));
+  EXPECT_EQ(KG_E_TIMEOUT, kg_map_fw_status(KG_FW_ETIMEOUT));
+  EXPECT_EQ(KG_E_BUS, kg_map_fw_status(KG_FW_EBUS));
+  for (int s : {KG_FW_EDESC_MAGIC, KG_FW_EDESC_OP, KG_FW_EDESC_ZERO, KG_FW_EDESC_ALIGN,
+                KG_FW_EDESC_BIG, KG_FW_EDESC_CRYPT, KG_FW_EDESC_RSVD})
+    EXPECT_EQ(KG_E_HW, kg_map_fw_status(s)) << kg_fw_strstatus(s);
+  EXPECT_EQ(KG_E_DEVICE, kg_map_fw_status(KG_FW_EHW));
+  EXPECT_EQ(KG_E_DEVICE, kg_map_fw_status(-100));
 }
 
 }  // namespace
