@@ -589,38 +589,91 @@ __attribute__((target("avx512f,avx512bw,avx512vnni"))) static void panel_vnni(
 }
 #endif
 
-/* The fastest kernel the CPU runs; KGMODEL_GEMM=plain or avx2 forces a
- * slower one (the tests run the cross-check on each). */
-static panel_fn pick_panel(void) {
-  const char *force = getenv("KGMODEL_GEMM");
-  const int plain = force && !strcmp(force, "plain"), avx2 = force && !strcmp(force, "avx2");
-#ifdef KGM_X86
-  __builtin_cpu_init();
-  if (!plain && !avx2 && __builtin_cpu_supports("avx512vnni") && __builtin_cpu_supports("avx512bw"))
-    return panel_vnni;
-  if (!plain && __builtin_cpu_supports("avx2")) return panel_avx2;
-#else
-  (void)avx2;
-#endif
-  return panel_plain;
-}
-
 /* The requantization of sim/ref/include/kgmac/ref_layer.h (brief §2) over
- * one output row, branch-free: >> of a negative int64 is an arithmetic
- * shift on every compiler this builds with (checked below). */
+ * n channels of one output row, from the panel sums acc and their
+ * correction corr (x = acc - corr, see NB above), branch-free: >> of a
+ * negative int64 is an arithmetic shift on every compiler this builds with
+ * (checked below). |x * mult| < 2^62 and the rounding term <= 2^61, so the
+ * int64 cannot overflow. An AVX-512 version beside the portable one. */
 _Static_assert((-5 >> 1) == -3, "arithmetic right shift of negative values required");
-static void requant_row(const int32_t *restrict acc, const int32_t *restrict bias,
-                        const int32_t *restrict mult, const uint8_t *restrict shift, uint64_t N,
-                        int relu, int8_t *restrict out) {
+typedef void (*requant_fn)(const uint32_t *acc, const uint32_t *corr, const int32_t *bias,
+                           const int32_t *mult, const uint8_t *shift, uint64_t n, int relu, int8_t *out);
+
+static inline __attribute__((always_inline)) void requant_body(
+    const uint32_t *restrict acc, const uint32_t *restrict corr, const int32_t *restrict bias,
+    const int32_t *restrict mult, const uint8_t *restrict shift, uint64_t n, int relu,
+    int8_t *restrict out) {
   const int64_t lo = relu ? 0 : -128;
-  for (uint64_t n = 0; n < N; n++) {
-    const int32_t x = (int32_t)((uint32_t)acc[n] + (uint32_t)bias[n]);
-    const int64_t p = (int64_t)x * mult[n] + ((int64_t)1 << (shift[n] - 1));
-    int64_t y = p >> shift[n];
+  for (uint64_t c = 0; c < n; c++) {
+    const int32_t x = (int32_t)(acc[c] - corr[c] + (uint32_t)bias[c]);
+    const int64_t sh = shift[c];
+    const int64_t p = (int64_t)x * mult[c] + ((int64_t)1 << (sh - 1));
+    int64_t y = p >> sh;
     y = y > 127 ? 127 : y;
     y = y < lo ? lo : y;
-    out[n] = (int8_t)y;
+    out[c] = (int8_t)y;
   }
+}
+
+static void requant_plain(const uint32_t *acc, const uint32_t *corr, const int32_t *bias,
+                          const int32_t *mult, const uint8_t *shift, uint64_t n, int relu, int8_t *out) {
+  requant_body(acc, corr, bias, mult, shift, n, relu, out);
+}
+#ifdef KGM_X86
+__attribute__((target("avx2"))) static void requant_avx2(const uint32_t *acc, const uint32_t *corr,
+                                                         const int32_t *bias, const int32_t *mult,
+                                                         const uint8_t *shift, uint64_t n, int relu,
+                                                         int8_t *out) {
+  requant_body(acc, corr, bias, mult, shift, n, relu, out);
+}
+/* 8 channels at a time: vpmuldq (signed 32 x 32 -> 64), vpsllvq/vpsravq
+ * for the per-channel rounding term and shift, vpminsq/vpmaxsq, vpmovqb. */
+__attribute__((target("avx512f"))) static void requant_avx512(
+    const uint32_t *acc, const uint32_t *corr, const int32_t *bias, const int32_t *mult,
+    const uint8_t *shift, uint64_t n, int relu, int8_t *out) {
+  const __m512i lo = _mm512_set1_epi64(relu ? 0 : -128), hi = _mm512_set1_epi64(127);
+  const __m512i one = _mm512_set1_epi64(1);
+  uint64_t c = 0;
+  for (; c + 8 <= n; c += 8) {
+    const __m256i x = _mm256_add_epi32(_mm256_sub_epi32(_mm256_loadu_si256((const __m256i *)(acc + c)),
+                                                        _mm256_loadu_si256((const __m256i *)(corr + c))),
+                                       _mm256_loadu_si256((const __m256i *)(bias + c)));
+    const __m512i mu = _mm512_cvtepi32_epi64(_mm256_loadu_si256((const __m256i *)(mult + c)));
+    const __m512i sh = _mm512_cvtepu8_epi64(_mm_loadl_epi64((const __m128i *)(shift + c)));
+    __m512i p = _mm512_mul_epi32(_mm512_cvtepi32_epi64(x), mu);
+    p = _mm512_add_epi64(p, _mm512_sllv_epi64(one, _mm512_sub_epi64(sh, one)));
+    const __m512i y = _mm512_min_epi64(_mm512_max_epi64(_mm512_srav_epi64(p, sh), lo), hi);
+    _mm_storel_epi64((__m128i *)(out + c), _mm512_cvtepi64_epi8(y));
+  }
+  requant_body(acc + c, corr + c, bias + c, mult + c, shift + c, n - c, relu, out + c);
+}
+#endif
+
+/* The fastest kernels the CPU runs; KGMODEL_GEMM=plain or avx2 forces
+ * slower ones (the tests run the cross-check on each). */
+typedef struct kernels {
+  panel_fn panel;
+  requant_fn requant;
+} kernels;
+static kernels pick_kernels(void) {
+  const char *force = getenv("KGMODEL_GEMM");
+  const int plain = force && !strcmp(force, "plain"), avx2 = force && !strcmp(force, "avx2");
+  kernels k = {panel_plain, requant_plain};
+#ifdef KGM_X86
+  __builtin_cpu_init();
+  if (!plain && !avx2 && __builtin_cpu_supports("avx512vnni") && __builtin_cpu_supports("avx512bw") &&
+      __builtin_cpu_supports("avx512f")) {
+    k.panel = panel_vnni;
+    k.requant = requant_avx512;
+  } else if (!plain && __builtin_cpu_supports("avx2")) {
+    k.panel = panel_avx2;
+    k.requant = requant_avx2;
+  }
+#else
+  (void)plain;
+  (void)avx2;
+#endif
+  return k;
 }
 
 /* Folding the decrypted image into the GEMM panels (see NB above):
@@ -865,20 +918,18 @@ static uint32_t execute(kgmodel *m, const layer *L) {
     m->out = o;
     m->out_cap = M * N;
   }
-  const panel_fn panel = pick_panel();
+  const kernels kn = pick_kernels();
   uint32_t acc[4][NB];
-  int32_t y[NB];
   for (uint64_t p = 0; p < NP; p++) {
     const uint64_t n0 = p * NB, nn = N - n0 < NB ? N - n0 : NB;
     for (uint64_t r0 = 0; r0 < M; r0 += 4) {
       const uint64_t rows = M - r0 < 4 ? M - r0 : 4;
       const uint8_t *a[4];
       for (uint64_t i = 0; i < 4; i++) a[i] = abase + (r0 + (i < rows ? i : 0)) * astride;
-      panel(a, wp + p * KQ * 4 * NB, KQ, acc);
-      for (uint64_t i = 0; i < rows; i++) {
-        for (uint64_t c = 0; c < nn; c++) y[c] = (int32_t)(acc[i][c] - corr[n0 + c]);
-        requant_row(y, bias + n0, mult + n0, shift + n0, nn, L->relu, m->out + (r0 + i) * N + n0);
-      }
+      kn.panel(a, wp + p * KQ * 4 * NB, KQ, acc);
+      for (uint64_t i = 0; i < rows; i++)
+        kn.requant(acc[i], corr + n0, bias + n0, mult + n0, shift + n0, nn, L->relu,
+                   m->out + (r0 + i) * N + n0);
     }
   }
   m->out_m = (uint32_t)M;
