@@ -1,7 +1,7 @@
 /* libFuzzer target over the .kgm and .kgk parsers (kgmac/kgm.h,
- * kgmac/keyfile.h). Every input is tried three ways: as a .kgm file as
- * given, as a .kgm file with its trailing CRC-32C recomputed (so mutations
- * reach the structural checks behind the CRC), and as a key file. A file
+ * kgmac/keyfile.h). Every input is tried four ways: as a .kgm file as
+ * given and with its trailing CRC-32C recomputed (so that mutations reach
+ * the structural checks behind the CRC), and as a key file, both ways. A file
  * that parses must validate, serialize and parse back to the same bytes;
  * a file that fails must leave the model zeroed and a terminated detail.
  * Any violation aborts (a crash for libFuzzer). */
@@ -46,20 +46,7 @@ static void try_kgm(const uint8_t *data, size_t size) {
   kgm_model_free(&m);
 }
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-  try_kgm(data, size);
-  if (size >= KGM_HEADER_SIZE + 4u && size <= 1u << 20) {
-    uint8_t *c = malloc(size);
-    if (!c) return 0;
-    memcpy(c, data, size);
-    const uint32_t crc = kgm_crc32c(c, size - 4u);
-    c[size - 4] = (uint8_t)crc;
-    c[size - 3] = (uint8_t)(crc >> 8);
-    c[size - 2] = (uint8_t)(crc >> 16);
-    c[size - 1] = (uint8_t)(crc >> 24);
-    try_kgm(c, size);
-    free(c);
-  }
+static void try_keyfile(const uint8_t *data, size_t size) {
   kg_keys k;
   uint32_t rows = 0, cols = 0;
   char d[KG_DETAIL_LEN];
@@ -68,5 +55,28 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   if (rc == KG_OK && (k.sign_bits != rows * cols || k.aes_len < 16 || k.aes_len > 32)) abort();
   if (rc != KG_OK && k.aes_len != 0) abort();
   kg_keys_wipe(&k);
+}
+
+/* A heap copy of exactly `size` bytes whose last 4 bytes are the CRC-32C
+ * of the others (NULL if too small or no memory); the caller frees it. */
+static uint8_t *with_crc(const uint8_t *data, size_t size) {
+  if (size < 8u || size > (1u << 20)) return NULL;
+  uint8_t *c = malloc(size);
+  if (!c) return NULL;
+  memcpy(c, data, size);
+  const uint32_t crc = kgm_crc32c(c, size - 4u);
+  for (unsigned i = 0; i < 4; i++) c[size - 4 + i] = (uint8_t)(crc >> (8 * i));
+  return c;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+  try_kgm(data, size);
+  try_keyfile(data, size);
+  uint8_t *c = with_crc(data, size);
+  if (c) {
+    if (size >= KGM_HEADER_SIZE + 4u) try_kgm(c, size);
+    try_keyfile(c, size);
+    free(c);
+  }
   return 0;
 }
