@@ -8,6 +8,16 @@ set(KG_ROWS 8 CACHE STRING "Systolic array rows (R) of the default configuration
 set(KG_COLS 8 CACHE STRING "Systolic array columns (C) of the default configuration")
 set(KG_TEST_CONFIGS "4x4;8x8;4x8" CACHE STRING "Array geometries the tests build and run")
 set(KG_BENCH_CONFIGS "8x8;16x16" CACHE STRING "Array geometries the benchmarks build")
+# AES cipher of kg_top in the driver's "rtl" back-end (libkgmac, the kgmac
+# CLI, make demo): "iterative" (CIPHER_PIPELINED=0, the FPGA configuration;
+# AES-CTR weights then decrypt at 1/11 of full rate, Deep-Lock and the
+# sign key are unaffected) simulates about twice as fast as "pipelined"
+# (the full-rate CTR configuration that make bench-soc measures).
+set(KG_DRIVER_CIPHER "iterative" CACHE STRING "kg_top AES cipher of the driver's rtl back-end: iterative or pipelined")
+set_property(CACHE KG_DRIVER_CIPHER PROPERTY STRINGS iterative pipelined)
+if(NOT KG_DRIVER_CIPHER MATCHES "^(iterative|pipelined)$")
+  message(FATAL_ERROR "kgmac: KG_DRIVER_CIPHER must be iterative or pipelined, not '${KG_DRIVER_CIPHER}'")
+endif()
 # Rows of the accumulator buffer: the largest M a single pass can hold.
 set(KG_ACC_DEPTH 256 CACHE STRING "Accumulator buffer depth (rows of C int32)")
 
