@@ -6,8 +6,7 @@
 using namespace sc_core;
 
 kg_tlm::kg_tlm(sc_module_name name, sc_time period)
-    : sc_module(name), csr_socket("csr_socket"), dma_socket("dma_socket"), irq("irq"),
-      clk_("clk", period), reset_n_("reset_n") {
+    : sc_module(name), clk_("clk", period), reset_n_("reset_n") {
   csr_socket.register_b_transport(this, &kg_tlm::csr_b_transport);
   top_.reset(new Vkg_top_sc("rtl"));
   Vkg_top_sc& t = *top_;

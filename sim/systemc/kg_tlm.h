@@ -25,10 +25,7 @@
 #ifndef KG_TLM_H
 #define KG_TLM_H
 
-#include <systemc>
-#include <tlm>
-#include <tlm_utils/simple_initiator_socket.h>
-#include <tlm_utils/simple_target_socket.h>
+#include "kg_tlm_ports.h"
 
 #include <deque>
 #include <memory>
@@ -36,17 +33,15 @@
 
 class Vkg_top_sc;
 
-class kg_tlm : public sc_core::sc_module {
+// csr_socket, dma_socket and irq come from kg_tlm_ports.
+class kg_tlm : public sc_core::sc_module, public kg_tlm_ports<kg_tlm> {
  public:
-  tlm_utils::simple_target_socket<kg_tlm> csr_socket;
-  tlm_utils::simple_initiator_socket<kg_tlm> dma_socket;
-  sc_core::sc_signal<bool> irq;
-
   kg_tlm(sc_core::sc_module_name name, sc_core::sc_time clock_period);
   ~kg_tlm() override;
   SC_HAS_PROCESS(kg_tlm);
 
   const sc_core::sc_clock& clock() const { return clk_; }
+  sc_core::sc_time period() const { return clk_.period(); }
 
  private:
   void csr_b_transport(tlm::tlm_generic_payload& p, sc_core::sc_time& delay);

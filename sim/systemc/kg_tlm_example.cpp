@@ -9,6 +9,8 @@
 // coroutine stack (docs/systemc.md, Valgrind). With --thread the same CPU
 // code runs in an SC_THREAD (wait() on delays and on the interrupt), the
 // other way kg_tlm's CSR socket can be driven.
+// Built with KG_TLM_LT (target kg_tlm_lt_example), the accelerator is
+// kg_tlm_lt, the loosely-timed model on kgmodel, with the same CPU code.
 // Exit status 0 when the output is bit-exact.
 #include <systemc>
 #include <tlm>
@@ -20,7 +22,11 @@
 #include <vector>
 
 #include "kg_aes.h"
+#ifdef KG_TLM_LT
+#include "kg_tlm_lt.h"
+#else
 #include "kg_tlm.h"
+#endif
 #include "kg_tlm_mem.h"
 #include "kgmac/kg_regs.h"
 #include "kgmac/layer_pack.h"
@@ -191,9 +197,13 @@ struct cpu : sc_module {
 
 int sc_main(int argc, char* argv[]) {
   const bool threaded = argc > 1 && std::string(argv[1]) == "--thread";
+#ifdef KG_TLM_LT
+  kg_tlm_lt acc("kg_tlm_lt", sc_time(10, SC_NS), KG_TLM_ROWS, KG_TLM_COLS, 0, 1 << 20);
+#else
   kg_tlm acc("kg_tlm", sc_time(10, SC_NS));
+#endif
   kg_tlm_mem memory("mem", 1 << 20, sc_time(500, SC_NS), sc_time(10, SC_NS));
-  cpu host("cpu", KG_TLM_ROWS, KG_TLM_COLS, acc.clock().period(), threaded);
+  cpu host("cpu", KG_TLM_ROWS, KG_TLM_COLS, acc.period(), threaded);
   sc_signal<bool>& irq = acc.irq;
   host.csr.bind(acc.csr_socket);
   host.mem.bind(memory.cpu_socket);

@@ -106,6 +106,11 @@ int kgmodel_run_until_irq(kgmodel *m, uint64_t max_cycles, uint64_t *waited);
 int kgmodel_step(kgmodel *m, uint64_t n);
 uint64_t kgmodel_cycles(const kgmodel *m);
 int kgmodel_irq(const kgmodel *m);
+/* For event-driven hosts (a SystemC wrapper), no model time: cycles from
+ * now until the next internal completion (layer end or KCV CHECK end), or
+ * UINT64_MAX when none is pending; and STATUS.BUSY. */
+uint64_t kgmodel_next_event(const kgmodel *m);
+int kgmodel_busy(const kgmodel *m);
 /* Hardware reset: every CSR to its reset value; DRAM and faults kept. */
 int kgmodel_reset(kgmodel *m);
 

@@ -210,6 +210,18 @@ int kgmodel_step(kgmodel *m, uint64_t n) {
 
 uint64_t kgmodel_cycles(const kgmodel *m) { return m ? m->now : 0; }
 
+uint64_t kgmodel_next_event(const kgmodel *m) {
+  uint64_t t = UINT64_MAX;
+  if (m && m->busy) t = m->done_t > m->now ? m->done_t - m->now : 0;
+  if (m && m->chk_busy) {
+    const uint64_t c = m->chk_t > m->now ? m->chk_t - m->now : 0;
+    t = c < t ? c : t;
+  }
+  return t;
+}
+
+int kgmodel_busy(const kgmodel *m) { return m && m->busy ? 1 : 0; }
+
 int kgmodel_run_until_irq(kgmodel *m, uint64_t max_cycles, uint64_t *waited) {
   if (!m) return KGMODEL_EINVAL;
   const uint64_t t0 = m->now, lim = t0 + max_cycles;
