@@ -19,7 +19,7 @@ CMAKE_ARGS  ?=
 CMAKE_FLAGS = -G Ninja -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) -DKG_ROWS=$(ROWS) -DKG_COLS=$(COLS) \
               -DKG_TRACE=$(TRACE) $(CMAKE_ARGS)
 
-.PHONY: all deps configure build test lint synth-check demo soak bench-array bench-aes bench-soc synth firmware-rv32 clean
+.PHONY: all deps configure build test lint synth-check demo demo-gemm keysweep soak bench-array bench-aes bench-soc synth firmware-rv32 clean
 
 all: build
 
@@ -43,8 +43,24 @@ test: build lint
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 	$(MAKE) test-asan
 
-demo: build
+# Fashion-MNIST on the Verilated kg_top (scripts/demo.sh): builds only what it
+# needs, trains once (cached in $(BUILD)/demo), five key cases, one table.
+MODEL ?= mlp
+demo: configure
+	cmake --build $(BUILD) -j $(JOBS) --target kgmac_cli
+	MODEL=$(MODEL) scripts/demo.sh $(BUILD)
+
+# The array-level GEMM demo of the key-gated systolic array alone.
+demo-gemm: configure
+	cmake --build $(BUILD) -j $(JOBS) --target kg_demo_gemm
 	$(BUILD)/sim/bench/array/kg_demo_gemm
+
+# Accuracy vs wrong sign-key bits on the functional model, drawn with gnuplot
+# into docs/img/key_sensitivity.svg (needs the demo's trained model).
+SWEEP_TRIALS ?= 10
+keysweep: configure
+	cmake --build $(BUILD) -j $(JOBS) --target kgmac_cli kg_keysweep
+	MODEL=$(MODEL) scripts/keysweep.sh $(BUILD) $(SWEEP_TRIALS)
 
 # 10^5 random array GEMMs in all: 20,000 per array test binary (5 geometries/variants).
 SOAK_SEED ?= 7

@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# make keysweep: Fashion-MNIST accuracy against the number of wrong sign-key
+# bits on the functional model back-end, drawn with gnuplot (issue #7 §4).
+#   scripts/keysweep.sh [BUILD_DIR] [TRIALS]     environment: MODEL, COUNT, DATA
+# Uses the demo's cached int8 model (runs the training/quantize steps if absent).
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+BUILD="${1:-build}"
+TRIALS="${2:-5}"
+MODEL="${MODEL:-mlp}"
+COUNT="${COUNT:-10000}"
+DATA="${DATA:-/usr/share/datasets/fashion-mnist}"
+KG="$BUILD/host/kgmac"
+D="$BUILD/demo"
+mkdir -p "$D" "$here/../docs/img"
+run() { echo "+ $*" >&2; "$@"; }
+run "$KG" train --model "$MODEL" --out "$D/$MODEL.kgf" --data "$DATA"
+if [[ ! -s "$D/$MODEL.kgq" || "$D/$MODEL.kgf" -nt "$D/$MODEL.kgq" ]]; then
+  run "$KG" quantize --in "$D/$MODEL.kgf" --out "$D/$MODEL.kgq" --data "$DATA"
+fi
+run "$KG" keygen --out "$D/sweep.kgk" --force
+run "$BUILD/host/demo/kg_keysweep" --model "$D/$MODEL.kgq" --keys "$D/sweep.kgk" \
+    --out "$D/keysweep-$MODEL.dat" --data "$DATA" --count "$COUNT" --trials "$TRIALS"
+out="$here/../docs/img/key_sensitivity_$MODEL.svg"
+run gnuplot -e "datafile='$D/keysweep-$MODEL.dat'; outfile='$out'" "$here/plot_keysweep.gp"
+echo "wrote $out"
