@@ -9,6 +9,9 @@
 // coroutine stack (docs/systemc.md, Valgrind). With --thread the same CPU
 // code runs in an SC_THREAD (wait() on delays and on the interrupt), the
 // other way kg_tlm's CSR socket can be driven.
+// With --bus-fault the layer's input rows run past the end of the memory:
+// the TLM memory answers with an address error, and the layer must end
+// with IRQ BUS_ERR.
 // Built with KG_TLM_LT (target kg_tlm_lt_example), the accelerator is
 // kg_tlm_lt, the loosely-timed model on kgmodel, with the same CPU code.
 // Exit status 0 when the output is bit-exact.
@@ -33,6 +36,8 @@
 
 using namespace sc_core;
 
+static const uint32_t kMemBytes = 1u << 20;  // the platform's memory
+
 struct cpu : sc_module {
   tlm_utils::simple_initiator_socket<cpu> csr;
   tlm_utils::simple_initiator_socket<cpu> mem;
@@ -40,6 +45,7 @@ struct cpu : sc_module {
   unsigned rows, cols;
   sc_time period;  // the step in which the CPU polls the interrupt from sc_main
   int result = 2;  // of the SC_THREAD run
+  bool bus_fault = false;
 
   SC_HAS_PROCESS(cpu);
   cpu(sc_module_name n, unsigned r, unsigned c, sc_time p, bool threaded)
@@ -133,7 +139,7 @@ struct cpu : sc_module {
     d.n = N;
     d.in_stride = (K + 15) & ~15u;
     d.out_stride = (N + 15) & ~15u;
-    d.in_addr = 0x1000;
+    d.in_addr = bus_fault ? kMemBytes - 16 : 0x1000;
     d.w_addr = 0x4000;
     d.w_pos = 0x200;
     d.p_addr = 0x8000;
@@ -152,7 +158,7 @@ struct cpu : sc_module {
     for (uint32_t m = 0; m < M; m++)
       for (uint32_t k = 0; k < K; k++) in[m * d.in_stride + k] = uint8_t(A[m * K + k]);
     put(desc_addr, words, 64);
-    put(d.in_addr, in.data(), in.size());
+    if (!bus_fault) put(d.in_addr, in.data(), in.size());
     put(d.w_addr, img.data(), img.size());
     put(d.p_addr, par.data(), par.size());
 
@@ -185,25 +191,38 @@ struct cpu : sc_module {
     xfer(mem, tlm::TLM_READ_COMMAND, d.out_addr, raw.data(), unsigned(raw.size()));
     for (uint32_t m = 0; m < M; m++)
       for (uint32_t n = 0; n < N; n++) out[m * N + n] = int8_t(raw[m * d.out_stride + n]);
-    const bool ok = kst == KG_IRQ_STATUS_DONE_MASK && lst == KG_IRQ_STATUS_DONE_MASK && out == want;
-    std::printf("kg_tlm_example: %ux%u, FC %ux%ux%u, CTR + sign key: key check irq 0x%x, layer irq 0x%x, "
-                "%s cycles, output %s the C reference\n",
-                rows, cols, M, K, N, kst, lst,
-                ((t1 - t0) / sc_time(10, SC_NS) > 0 ? std::to_string(uint64_t((t1 - t0) / sc_time(10, SC_NS))).c_str() : "0"),
-                ok ? "matches" : "DOES NOT MATCH");
+    const bool ok = kst == KG_IRQ_STATUS_DONE_MASK &&
+                    (bus_fault ? lst == KG_IRQ_STATUS_BUS_ERR_MASK : lst == KG_IRQ_STATUS_DONE_MASK && out == want);
+    const uint64_t cyc = uint64_t((t1 - t0) / period);
+    if (bus_fault)
+      std::printf("kg_tlm_example: %ux%u, FC %ux%ux%u with input rows past the memory end: key check irq 0x%x, "
+                  "layer irq 0x%x (%s), %llu cycles\n",
+                  rows, cols, M, K, N, kst, lst, ok ? "bus error as expected" : "NOT THE EXPECTED BUS ERROR",
+                  (unsigned long long)cyc);
+    else
+      std::printf("kg_tlm_example: %ux%u, FC %ux%ux%u, CTR + sign key: key check irq 0x%x, layer irq 0x%x, "
+                  "%llu cycles, output %s the C reference\n",
+                  rows, cols, M, K, N, kst, lst, (unsigned long long)cyc, ok ? "matches" : "DOES NOT MATCH");
     return ok ? 0 : 1;
   }
 };
 
 int sc_main(int argc, char* argv[]) {
-  const bool threaded = argc > 1 && std::string(argv[1]) == "--thread";
+  bool threaded = false, bus_fault = false;
+  for (int i = 1; i < argc; i++) {
+    threaded = threaded || std::string(argv[i]) == "--thread";
+    bus_fault = bus_fault || std::string(argv[i]) == "--bus-fault";
+  }
 #ifdef KG_TLM_LT
-  kg_tlm_lt acc("kg_tlm_lt", sc_time(10, SC_NS), KG_TLM_ROWS, KG_TLM_COLS, 0, 1 << 20);
+  // The model's window is twice the memory: the upper half answers with
+  // TLM errors (a bus fault for the layers that touch it).
+  kg_tlm_lt acc("kg_tlm_lt", sc_time(10, SC_NS), KG_TLM_ROWS, KG_TLM_COLS, 0, 2 * kMemBytes);
 #else
   kg_tlm acc("kg_tlm", sc_time(10, SC_NS));
 #endif
-  kg_tlm_mem memory("mem", 1 << 20, sc_time(500, SC_NS), sc_time(10, SC_NS));
+  kg_tlm_mem memory("mem", kMemBytes, sc_time(500, SC_NS), sc_time(10, SC_NS));
   cpu host("cpu", KG_TLM_ROWS, KG_TLM_COLS, acc.period(), threaded);
+  host.bus_fault = bus_fault;
   sc_signal<bool>& irq = acc.irq;
   host.csr.bind(acc.csr_socket);
   host.mem.bind(memory.cpu_socket);
