@@ -14,20 +14,11 @@ MODEL="${MODEL:-mlp}"
 COUNT="${COUNT:-10000}"
 JOBS="${JOBS:-$(nproc)}"
 CLOCK_MHZ="${CLOCK_MHZ:-100}"
-DATA="${DATA:-/usr/share/datasets/fashion-mnist}"
-case "$MODEL" in mlp|cnn) ;; *) echo "demo: MODEL must be mlp or cnn, not '$MODEL'" >&2; exit 2;; esac
-
-KG="$BUILD/host/kgmac"
-D="$BUILD/demo"
-mkdir -p "$D"
-run() { echo "+ $*" >&2; "$@"; }
+. "$here/demo_common.sh"
 t0=$(date +%s)
 
 # 1. Float model (cached: kgmac train keeps an existing file), int8 model.
-run "$KG" train --model "$MODEL" --out "$D/$MODEL.kgf" --data "$DATA"
-if [[ ! -s "$D/$MODEL.kgq" || "$D/$MODEL.kgf" -nt "$D/$MODEL.kgq" ]]; then
-  run "$KG" quantize --in "$D/$MODEL.kgf" --out "$D/$MODEL.kgq" --data "$DATA"
-fi
+ensure_model
 
 # 2. Keys: the right ones, a wrong sign key (right AES key), a wrong AES
 #    key (right sign key). Fresh on every run.

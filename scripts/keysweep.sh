@@ -9,15 +9,9 @@ BUILD="${1:-build}"
 TRIALS="${2:-5}"
 MODEL="${MODEL:-mlp}"
 COUNT="${COUNT:-10000}"
-DATA="${DATA:-/usr/share/datasets/fashion-mnist}"
-KG="$BUILD/host/kgmac"
-D="$BUILD/demo"
-mkdir -p "$D" "$here/../docs/img"
-run() { echo "+ $*" >&2; "$@"; }
-run "$KG" train --model "$MODEL" --out "$D/$MODEL.kgf" --data "$DATA"
-if [[ ! -s "$D/$MODEL.kgq" || "$D/$MODEL.kgf" -nt "$D/$MODEL.kgq" ]]; then
-  run "$KG" quantize --in "$D/$MODEL.kgf" --out "$D/$MODEL.kgq" --data "$DATA"
-fi
+. "$here/demo_common.sh"
+mkdir -p "$here/../docs/img"
+ensure_model
 run "$KG" keygen --out "$D/sweep.kgk" --force
 run "$BUILD/host/demo/kg_keysweep" --model "$D/$MODEL.kgq" --keys "$D/sweep.kgk" \
     --out "$D/keysweep-$MODEL.dat" --data "$DATA" --count "$COUNT" --trials "$TRIALS"
