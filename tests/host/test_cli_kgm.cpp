@@ -40,13 +40,7 @@ CliOut kgmac(const std::string &args) {
   const std::string errf = kgtest::tmp_path("kgm_stderr_" + std::to_string(getpid()) + ".txt");
   const std::string cmd = std::string(KG_TEST_KGMAC) + " " + args + " 2>" + errf;
   CliOut r{-1, "", ""};
-  FILE *p = popen(cmd.c_str(), "r");
-  if (!p) return r;
-  char buf[4096];
-  size_t n;
-  while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) r.out.append(buf, n);
-  const int st = pclose(p);
-  r.code = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+  r.code = kgtest::run_capture(cmd, &r.out);
   const Bytes e = kgtest::read_bytes(errf);
   r.err.assign(e.begin(), e.end());
   std::remove(errf.c_str());

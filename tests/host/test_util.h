@@ -5,11 +5,25 @@
 #include <string>
 #include <vector>
 
+#include <sys/wait.h>
+
 #include <gtest/gtest.h>
 
 #include "kgml/idx.h"
 
 namespace kgtest {
+
+// Run a shell command, append its stdout to *out; returns its exit status
+// (-1 if it could not start or did not exit normally).
+inline int run_capture(const std::string &cmd, std::string *out) {
+  FILE *p = popen(cmd.c_str(), "r");
+  if (!p) return -1;
+  char buf[4096];
+  size_t n;
+  while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) out->append(buf, n);
+  const int st = pclose(p);
+  return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
 
 inline std::string tmp_path(const std::string &name) {
   return std::string(KG_TEST_TMP_DIR) + "/" + name;
