@@ -39,9 +39,10 @@ common=(--backend rtl --images "$DATA/t10k-images-idx3-ubyte.gz"
 infer() {  # name model keys policy
   local name=$1 model=$2 keys=$3 policy=$4 kargs=()
   [[ -n "$keys" ]] && kargs=(--keys "$keys" --policy "$policy")
-  echo "+ $KG infer --model $model ${kargs[*]} ${common[*]} --preds $D/$name.preds" >&2
-  "$KG" infer --model "$model" "${kargs[@]}" "${common[@]}" --preds "$D/$name.preds" \
-      > "$D/$name.json" || true   # case 4 is meant to fail; the table reports it
+  local out="$D/$MODEL-$name"
+  echo "+ $KG infer --model $model ${kargs[*]} ${common[*]} --preds $out.preds" >&2
+  "$KG" infer --model "$model" "${kargs[@]}" "${common[@]}" --preds "$out.preds" \
+      > "$out.json" || true   # case 4 is meant to fail; the table reports it
 }
 infer right        "$D/$MODEL.kgm"       "$D/right.kgk"      refuse
 infer wrong-sign   "$D/$MODEL.kgm"       "$D/wrong-sign.kgk" refuse
@@ -53,7 +54,7 @@ infer unlocked     "$D/$MODEL-plain.kgm" ""                  ""
 echo "+ $KG infer --model $D/$MODEL.kgm --keys $D/right.kgk --backend model ..." >&2
 "$KG" infer --model "$D/$MODEL.kgm" --keys "$D/right.kgk" --backend model \
     --images "$DATA/t10k-images-idx3-ubyte.gz" --labels "$DATA/t10k-labels-idx1-ubyte.gz" \
-    --count "$COUNT" --json --preds "$D/model-right.preds" > "$D/model-right.json"
+    --count "$COUNT" --json --preds "$D/$MODEL-model-right.preds" > "$D/$MODEL-model-right.json"
 
 python3 "$here/demo_table.py" --dir "$D" --model "$MODEL" --clock-mhz "$CLOCK_MHZ" \
     --seconds $(( $(date +%s) - t0 ))

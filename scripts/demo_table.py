@@ -46,7 +46,7 @@ def main():
 
     rows, res = [], {}
     for key, label in CASES:
-        r = load(os.path.join(a.dir, key + ".json"))
+        r = load(os.path.join(a.dir, f"{a.model}-{key}.json"))
         res[key] = r
         if r.get("refused") or r.get("status", 0) != 0 and "accuracy" not in r:
             msg = r.get("message", r.get("error", "failed"))
@@ -88,8 +88,8 @@ def main():
         ok &= bool(cond)
         print(("  ok    " if cond else "  FAIL  ") + text)
     print()
-    pr, pu = preds(os.path.join(a.dir, "right.preds")), preds(os.path.join(a.dir, "unlocked.preds"))
-    pm = preds(os.path.join(a.dir, "model-right.preds"))
+    pf = lambda key: preds(os.path.join(a.dir, f"{a.model}-{key}.preds"))
+    pr, pu, pm = pf("right"), pf("unlocked"), pf("model-right")
     fa = right.get("float_accuracy")
     acc = right.get("accuracy")
     if fa is not None and acc is not None:
