@@ -56,7 +56,7 @@ demo-gemm: configure
 	$(BUILD)/sim/bench/array/kg_demo_gemm
 
 # Accuracy vs wrong sign-key bits on the functional model, drawn with gnuplot
-# into docs/img/key_sensitivity.svg (needs the demo's trained model).
+# into docs/img/key_sensitivity_$(MODEL).svg (trains the demo model if needed).
 SWEEP_TRIALS ?= 10
 keysweep: configure
 	cmake --build $(BUILD) -j $(JOBS) --target kgmac_cli kg_keysweep
