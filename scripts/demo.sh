@@ -40,6 +40,7 @@ infer() {  # name model keys policy
   local name=$1 model=$2 keys=$3 policy=$4 kargs=()
   [[ -n "$keys" ]] && kargs=(--keys "$keys" --policy "$policy")
   local out="$D/$MODEL-$name"
+  rm -f "$out.preds"   # a stale file from an earlier run must never pass a check
   echo "+ $KG infer --model $model ${kargs[*]} ${common[*]} --preds $out.preds" >&2
   "$KG" infer --model "$model" "${kargs[@]}" "${common[@]}" --preds "$out.preds" \
       > "$out.json" || true   # case 4 is meant to fail; the table reports it
@@ -51,6 +52,7 @@ infer wrong-aes-refuse "$D/$MODEL.kgm"   "$D/wrong-aes.kgk"  refuse
 infer unlocked     "$D/$MODEL-plain.kgm" ""                  ""
 
 # 5. The functional model must agree with the RTL on every prediction.
+rm -f "$D/$MODEL-model-right.preds"
 echo "+ $KG infer --model $D/$MODEL.kgm --keys $D/right.kgk --backend model ..." >&2
 "$KG" infer --model "$D/$MODEL.kgm" --keys "$D/right.kgk" --backend model \
     --images "$DATA/t10k-images-idx3-ubyte.gz" --labels "$DATA/t10k-labels-idx1-ubyte.gz" \
