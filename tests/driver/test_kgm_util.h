@@ -97,20 +97,26 @@ inline const uint8_t *fixed_nonce() {
   return n;
 }
 
-// Lock the standard test model (4x4, CTR, sign) into a kgm_model.
-inline int lock_standard(kgm_model *out, uint32_t crypt = KGM_CRYPT_CTR, int sign = 1,
-                         uint32_t rows = 4, uint32_t cols = 4, uint32_t seed = 1) {
-  kg_qmodel q;
-  make_qmodel(&q, seed);
-  const kg_keys keys = make_keys(rows, cols, 16, seed + 100);
+inline kglock_opts opts_for(const kg_keys &k, uint32_t rows, uint32_t cols, uint32_t crypt,
+                            int sign, const uint8_t *nonce) {
   kglock_opts o;
   std::memset(&o, 0, sizeof o);
   o.rows = rows;
   o.cols = cols;
   o.crypt = crypt;
   o.sign = sign;
-  o.keys = &keys;
-  o.nonce = fixed_nonce();
+  o.keys = &k;
+  o.nonce = nonce;
+  return o;
+}
+
+// Lock the standard test model (4x4, CTR, sign) into a kgm_model.
+inline int lock_standard(kgm_model *out, uint32_t crypt = KGM_CRYPT_CTR, int sign = 1,
+                         uint32_t rows = 4, uint32_t cols = 4, uint32_t seed = 1) {
+  kg_qmodel q;
+  make_qmodel(&q, seed);
+  const kg_keys keys = make_keys(rows, cols, 16, seed + 100);
+  const kglock_opts o = opts_for(keys, rows, cols, crypt, sign, fixed_nonce());
   char d[KG_DETAIL_LEN];
   const int rc = kglock_model(&q, &o, out, d);
   kg_qmodel_free(&q);

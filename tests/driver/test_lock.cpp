@@ -124,19 +124,6 @@ std::vector<int8_t> run_locked(const kgm_model &m, const std::vector<std::vector
   return x;
 }
 
-kglock_opts opts_for(const kg_keys &k, uint32_t rows, uint32_t cols, uint32_t crypt, int sign,
-                     const uint8_t *nonce) {
-  kglock_opts o;
-  std::memset(&o, 0, sizeof o);
-  o.rows = rows;
-  o.cols = cols;
-  o.crypt = crypt;
-  o.sign = sign;
-  o.keys = &k;
-  o.nonce = nonce;
-  return o;
-}
-
 }  // namespace
 
 TEST(Lock, ImageDecryptsAndUnfoldsToOriginalTiles) {
