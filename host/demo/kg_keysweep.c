@@ -11,6 +11,7 @@
  * Output: a table on stdout and a data file "bits mean min max" for
  * gnuplot (scripts/plot_keysweep.gp).
  */
+#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -59,6 +60,20 @@ static int usage(void) {
   return 2;
 }
 
+/* Unsigned decimal in [lo, hi]; a message naming the option otherwise. */
+static int parse_num(const char *opt, const char *s, uint64_t lo, uint64_t hi, uint64_t *out) {
+  char *end = NULL;
+  errno = 0;
+  const unsigned long long v = strtoull(s, &end, 10);
+  if (s[0] < '0' || s[0] > '9' || *end != '\0' || errno == ERANGE || v < lo || v > hi) {
+    fprintf(stderr, "kg_keysweep: %s: '%s' is not a number in [%" PRIu64 ", %" PRIu64 "]\n", opt,
+            s, lo, hi);
+    return 2;
+  }
+  *out = v;
+  return 0;
+}
+
 static int parse_args(int argc, char **argv, sweep_args *a) {
   a->model = a->keys = a->out = NULL;
   a->data = KGML_DEFAULT_DATA_DIR;
@@ -74,15 +89,17 @@ static int parse_args(int argc, char **argv, sweep_args *a) {
     else if (!strcmp(o, "--out")) a->out = v;
     else if (!strcmp(o, "--data")) a->data = v;
     else if (!strcmp(o, "--backend")) a->backend = v;
-    else if (!strcmp(o, "--count")) a->count = (uint32_t)strtoul(v, NULL, 10);
-    else if (!strcmp(o, "--trials")) a->trials = (uint32_t)strtoul(v, NULL, 10);
-    else if (!strcmp(o, "--seed")) a->seed = strtoull(v, NULL, 10);
-    else return usage();
+    else if (!strcmp(o, "--count") || !strcmp(o, "--trials")) {
+      uint64_t n;
+      const int count = !strcmp(o, "--count");
+      if (parse_num(o, v, 1, count ? UINT32_MAX : MAX_TRIALS, &n)) return 2;
+      *(count ? &a->count : &a->trials) = (uint32_t)n;
+    } else if (!strcmp(o, "--seed")) {
+      if (parse_num(o, v, 0, UINT64_MAX, &a->seed)) return 2;
+    } else return usage();
     i++;
   }
-  if (!a->model || !a->keys || !a->out || a->count == 0 || a->trials == 0 ||
-      a->trials > MAX_TRIALS)
-    return usage();
+  if (!a->model || !a->keys || !a->out) return usage();
   return 0;
 }
 
