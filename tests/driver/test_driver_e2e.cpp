@@ -6,6 +6,9 @@
 #include <gtest/gtest.h>
 
 #include "test_driver_util.h"
+#if KG_DRV_TEST_KGLOCK
+#include "test_kgm_util.h"
+#endif
 
 extern "C" {
 #include "kgmac/keyfile.h"
@@ -174,13 +177,7 @@ TEST_P(DriverE2E, KglockModelsAreExactInEveryMode) {
       for (int sign : {0, 1}) {
         SCOPED_TRACE(std::string(kind ? "conv+conv+fc " : "fc+fc ") + kgm_crypt_name(crypt) +
                      (sign ? " sign" : ""));
-        kglock_opts o{};
-        o.rows = R;
-        o.cols = C;
-        o.crypt = crypt;
-        o.sign = sign;
-        o.keys = &keys;
-        o.nonce = nonce;
+        const kglock_opts o = kgmtest::opts_for(keys, R, C, crypt, sign, nonce);
         KgmModel km;
         char detail[KG_DETAIL_LEN] = {0};
         ASSERT_EQ(KG_OK, kglock_model(&q.q, &o, &km.m, detail)) << detail;
