@@ -8,6 +8,14 @@ size_t kg_pack_tile_bytes(kg_geom g) {
   return (((size_t)g.rows * g.cols + 15u) / 16u) * 16u;
 }
 
+uint64_t kg_pack_act_stride(uint64_t c) {
+  return (c + 15u) & ~(uint64_t)15u;
+}
+
+uint64_t kg_pack_fc_after_conv_k(uint32_t h, uint32_t w, uint32_t c) {
+  return (uint64_t)h * w * kg_pack_act_stride(c);
+}
+
 size_t kg_pack_weight_bytes(uint32_t K, uint32_t N, kg_geom g) {
   if (g.rows == 0 || g.cols == 0) return 0;
   const size_t kt = ((size_t)K + g.rows - 1) / g.rows;

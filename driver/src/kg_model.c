@@ -6,7 +6,6 @@
 #include "kg_driver_internal.h"
 #include "kgmac/kg_regs.h"
 
-static uint64_t r16(uint64_t x) { return (x + 15u) & ~(uint64_t)15u; }
 static uint64_t r64(uint64_t x) { return (x + 63u) & ~(uint64_t)63u; }
 
 static const char *layer_name(uint32_t type) { return type == KGM_LAYER_CONV ? "conv" : "fc"; }
@@ -38,7 +37,7 @@ static int plan_layers(kg_dev *dev, kg_model *md) {
           return kg_dev_fail(dev, KG_E_LAYER,
                              "layer 0 (fc): K=%u but the input has %llu values", L->K,
                              (unsigned long long)isz);
-        P->in_stride = (uint32_t)r16(L->K);
+        P->in_stride = (uint32_t)kg_pack_act_stride(L->K);
       } else if (prev->op == KGM_LAYER_FC) {
         if (L->K != prev->N)
           return kg_dev_fail(dev, KG_E_LAYER, "layer %u (fc): K=%u but layer %u has N=%u", l,
@@ -82,7 +81,7 @@ static int plan_layers(kg_dev *dev, kg_model *md) {
         if (s->h != m->in_h || s->w != m->in_w || s->ic != m->in_c)
           return kg_dev_fail(dev, KG_E_LAYER, "layer 0 (conv): input %ux%ux%u, model input %ux%ux%u",
                              s->h, s->w, s->ic, m->in_h, m->in_w, m->in_c);
-        P->in_stride = (uint32_t)r16(s->ic);
+        P->in_stride = (uint32_t)kg_pack_act_stride(s->ic);
       } else if (prev->op == KGM_LAYER_CONV) {
         const kg_conv_shape *q = &prev->conv;
         if (s->h != kg_conv_out_h(q) || s->w != kg_conv_out_w(q) || s->ic != q->oc)
@@ -105,7 +104,7 @@ static int plan_layers(kg_dev *dev, kg_model *md) {
     } else {
       return kg_dev_fail(dev, KG_E_LAYER, "layer %u: unknown type %u", l, L->type);
     }
-    P->out_stride = (uint32_t)r16(P->N);
+    P->out_stride = (uint32_t)kg_pack_act_stride(P->N);
     if ((uint64_t)P->m_img * P->out_stride > 0xffffffffu)
       return kg_dev_fail(dev, KG_E_TOO_BIG, "layer %u: output of one image too big", l);
     P->out_img = P->m_img * P->out_stride;

@@ -32,10 +32,6 @@ static int scale_ok(float s) {
   return isfinite(s) && s > 0.0f;
 }
 
-static uint64_t align16(uint64_t v) {
-  return (v + 15u) & ~(uint64_t)15u;
-}
-
 /* Checks of one layer entry. (ph, pw, pc) is the tensor the layer reads
  * (the previous output or the model input); prev_conv says whether it was
  * written by a convolution (pixels at a 16-byte stride). */
@@ -78,7 +74,7 @@ static int validate_layer(const kgm_model *m, uint32_t l, uint32_t ph, uint32_t 
       return kgm_fail(detail, KG_E_LAYER, "layer %u: FC output %ux%ux%u, must be 1x1xN", l,
                       L->out_h, L->out_w, L->out_c);
     const uint64_t dense = (uint64_t)ph * pw * pc;
-    const uint64_t padded = (uint64_t)ph * pw * align16(pc);
+    const uint64_t padded = kg_pack_fc_after_conv_k(ph, pw, pc);
     if (L->K != dense && !(prev_conv && L->K == padded))
       return kgm_fail(detail, KG_E_LAYER,
                       "layer %u: FC K = %u but %s is %ux%ux%u (%llu values%s)", l, L->K,

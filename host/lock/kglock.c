@@ -25,17 +25,12 @@ static int pow2_side(uint32_t v) {
   return v >= 1 && v <= 64 && (v & (v - 1)) == 0;
 }
 
-static size_t round16(size_t v) {
-  return (v + 15u) & ~(size_t)15u;
-}
-
 /* The hardware K of layer l: an FC layer after a convolution reads the
- * convolution's pixels at a 16-byte stride, so its input row holds
- * round16(C) bytes per pixel. */
+ * convolution's pixels at their device stride (kg_pack_fc_after_conv_k). */
 static uint64_t hw_k(const kg_qmodel *q, uint32_t l) {
   const kg_qlayer *L = &q->layers[l];
   if (L->type == KGQ_FC && l > 0 && q->layers[l - 1].type == KGQ_CONV && L->in_c % 16u)
-    return (uint64_t)L->in_h * L->in_w * round16(L->in_c);
+    return kg_pack_fc_after_conv_k(L->in_h, L->in_w, L->in_c);
   return L->K;
 }
 
@@ -91,7 +86,7 @@ static int8_t *hw_weights(const kg_qmodel *q, uint32_t l, uint32_t khw) {
     memcpy(W, L->W, (size_t)L->K * L->N);
     return W;
   }
-  const uint32_t c = L->in_c, cp = (uint32_t)round16(c);
+  const uint32_t c = L->in_c, cp = (uint32_t)kg_pack_act_stride(c);
   for (uint32_t k = 0; k < L->K; k++) {
     const size_t row = (size_t)(k / c) * cp + k % c;
     memcpy(W + row * L->N, L->W + (size_t)k * L->N, L->N);

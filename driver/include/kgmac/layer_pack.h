@@ -49,6 +49,13 @@ int kg_pack_weights(uint32_t K, uint32_t N, const int8_t *W, kg_geom g,
 /* N parameter records (bias may be NULL: zeros). */
 int kg_pack_params(uint32_t N, const int32_t *bias, const int32_t *mult,
                    const uint8_t *shift, uint8_t *out, size_t out_len);
+/* Device bytes of one activation row (FC) or pixel (CONV) of c values:
+ * c rounded up to 16, the engine's stride unit. */
+uint64_t kg_pack_act_stride(uint64_t c);
+/* Hardware K of an FC layer that reads an h x w x c convolution output:
+ * every pixel at its device stride, h * w * kg_pack_act_stride(c) (the
+ * locker puts zero weight rows at the padding). */
+uint64_t kg_pack_fc_after_conv_k(uint32_t h, uint32_t w, uint32_t c);
 /* The 16 descriptor words. */
 void kg_pack_desc(const kg_layer_desc *d, uint32_t words[16]);
 /* GEMM dimensions of a layer (M rows, K reduction, N channels). */
