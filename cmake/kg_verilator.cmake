@@ -48,7 +48,7 @@ function(kg_verilate target)
     TOP_MODULE ${KV_TOP}
     PREFIX ${KV_PREFIX}
     OPT_FAST -O3 OPT_SLOW -O1 OPT_GLOBAL -O3
-    VERILATOR_ARGS ${KG_VERILATOR_WARN} -I${PROJECT_SOURCE_DIR}/rtl/include ${KV_ARGS})
+    VERILATOR_ARGS ${KG_VERILATOR_WARN} -I${PROJECT_SOURCE_DIR}/common/regs/include ${KV_ARGS})
   get_target_property(_srcs ${target} SOURCES)
   list(FILTER _srcs EXCLUDE REGEX "^${VERILATOR_ROOT}/include/")
   set_property(TARGET ${target} PROPERTY SOURCES ${_srcs})

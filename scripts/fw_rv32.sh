@@ -14,7 +14,7 @@ command -v "$SIZE" >/dev/null || { echo "fw_rv32: $SIZE not found" >&2; exit 1; 
 mkdir -p "$out/obj"
 flags=(-march=rv32imc -mabi=ilp32 -ffreestanding -nostdlib -Os -std=c11
        -Wall -Wextra -Werror -ffunction-sections -fdata-sections -fstack-usage
-       -I"$fw/include" -I"$fw/rv32" -I"$root/driver/include")
+       -I"$fw/include" -I"$fw/rv32" -I"$root/common/hal/include" -I"$root/common/regs/include")
 objs=()
 for src in "$fw"/src/*.c "$fw"/rv32/*.c "$fw"/rv32/start.S; do
   o="$out/obj/$(basename "${src%.*}").o"

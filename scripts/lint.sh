@@ -6,6 +6,7 @@ root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
 incs=()
 for d in $(find rtl -type d); do incs+=("-y" "$d" "-I$d"); done
+incs+=("-Icommon/regs/include")
 fail=0; n=0
 for f in $(find rtl -name '*.v' | sort); do
   top=$(basename "$f" .v)

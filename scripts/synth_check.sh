@@ -9,7 +9,7 @@ set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
 srcs=$(find rtl -name '*.v' | sort | tr '\n' ' ')
-incs=$(find rtl -type d | sed 's/^/-I/' | tr '\n' ' ')
+incs="$(find rtl -type d | sed 's/^/-I/' | tr '\n' ' ') -Icommon/regs/include"
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 fail=0; n=0
 while read -r top params; do

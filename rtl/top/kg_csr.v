@@ -2,7 +2,7 @@
 // kg_csr.v
 // --------
 // kgmac control/status block: AXI4-Lite register file (map in
-// scripts/regmap/kg_regs.json, docs/registers.md), the key vault, the
+// common/regs/kg_regs.json, docs/registers.md), the key vault, the
 // key-check (KCV) sequencer with the wrong-key policy, the interrupt
 // causes and the performance counters (kg_perf).
 //

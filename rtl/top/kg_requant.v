@@ -2,7 +2,7 @@
 // kg_requant.v
 // ------------
 // Requantization of one int32 accumulator (brief §2, rule fixed in
-// sim/ref/include/kgmac/ref_layer.h):
+// common/ref/include/kgmac/ref_layer.h):
 //   x = acc + bias (wraps);  y = (x * mult + 2^(shift-1)) >>> shift;
 //   saturate to int8; optional ReLU.
 // mult in [0, 2^31), shift in [1, 62]. Combinational.

@@ -1,5 +1,5 @@
 /*
- * kgsim_hal.c: the firmware HAL (firmware/include/kg_hal.h) over libkgsim.
+ * kgsim_hal.c: the firmware HAL (common/hal/include/kg_hal.h) over libkgsim.
  *
  * kg_hal's reg_read32/reg_write32 cannot report errors. A failed CSR read
  * returns 0xFFFFFFFF (what a host bus gives for an unanswered read); the

@@ -1,4 +1,4 @@
-// Tests of the C reference (sim/ref): invariants and error codes.
+// Tests of the C reference (common/ref): invariants and error codes.
 #include <gtest/gtest.h>
 
 #include <cstring>

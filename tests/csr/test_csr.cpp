@@ -3,7 +3,7 @@
 // weight-decrypt unit's key-check port faked by the test.
 //
 // The register offsets and fields come from the generated C header
-// (driver/include/kgmac/kg_regs.h), so a change in the map reaches these
+// (common/regs/include/kgmac/kg_regs.h), so a change in the map reaches these
 // tests through the generator.
 
 #include <gtest/gtest.h>

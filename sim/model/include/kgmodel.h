@@ -7,7 +7,7 @@
  * interrupt causes, soft reset, performance counters) follows the
  * semantics written in rtl/top/kg_csr.v; on CTRL.START the whole layer is
  * validated exactly as rtl/top/kg_layer_ctrl.v does and executed at once
- * with the C reference (sim/ref) and the AES reference (sim/aes). The
+ * with the C reference (common/ref) and the AES reference (common/aes). The
  * engine then stays BUSY for an analytic cycle estimate (docs/model.md) and
  * raises its interrupt when that time has passed, so kgmodel_run_until_irq
  * advances model time. Output bytes are committed to device memory at the
@@ -120,7 +120,7 @@ int kgmodel_set_fault(kgmodel *m, unsigned slot, const kgmodel_fault *f);
 
 const char *kgmodel_strerror(int code);
 
-/* Firmware HAL over this back-end (firmware/include/kg_hal.h). A failed CSR
+/* Firmware HAL over this back-end (common/hal/include/kg_hal.h). A failed CSR
  * read returns 0xFFFFFFFF. The kg_hal belongs to the caller. */
 void kgmodel_hal_bind(kgmodel *m, kg_hal *hal);
 

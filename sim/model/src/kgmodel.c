@@ -601,7 +601,7 @@ __attribute__((target("avx512f,avx512bw,avx512vnni"))) static void panel_vnni(
 }
 #endif
 
-/* The requantization of sim/ref/include/kgmac/ref_layer.h (brief §2) over
+/* The requantization of common/ref/include/kgmac/ref_layer.h (brief §2) over
  * n channels of one output row, from the panel sums acc and their
  * correction corr (x = acc - corr, see NB above), branch-free: >> of a
  * negative int64 is an arithmetic shift on every compiler this builds with
