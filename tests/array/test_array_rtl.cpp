@@ -6,6 +6,7 @@
 //                     (default 2000 per geometry; `make soak` raises it)
 //   KG_SEED           base seed (default 1)
 //   KG_CASE           run only this case index (to reproduce a failure)
+#include "kg_test_env.hpp"
 #include <gtest/gtest.h>
 
 #include <cstdio>
@@ -25,10 +26,7 @@ namespace {
 
 using kg::Core;
 
-uint64_t env_u64(const char* name, uint64_t dflt) {
-  const char* v = std::getenv(name);
-  return v ? std::strtoull(v, nullptr, 0) : dflt;
-}
+using kgtest::env_u64;
 
 struct Gemm {
   uint32_t M, K, N;

@@ -6,15 +6,11 @@
 #include <gtest/gtest.h>
 
 #include "test_driver_util.h"
-#if KG_DRV_TEST_KGLOCK
 #include "test_kgm_util.h"
-#endif
 
 extern "C" {
 #include "kgmac/keyfile.h"
-#if KG_DRV_TEST_KGLOCK
 #include "kgmac/lock.h"
-#endif
 }
 
 namespace {
@@ -163,7 +159,6 @@ TEST_P(DriverE2E, ConvOutputModelIsExact) {
   }
 }
 
-#if KG_DRV_TEST_KGLOCK
 // The model owner's path: kglock_model (host/lock) of a .kgq-style model.
 TEST_P(DriverE2E, KglockModelsAreExactInEveryMode) {
   ASSERT_EQ(KG_OK, provision(keys));
@@ -189,7 +184,6 @@ TEST_P(DriverE2E, KglockModelsAreExactInEveryMode) {
     }
   }
 }
-#endif
 
 TEST_P(DriverE2E, GeneratedKeysAndFileLoad) {
   kg_keys k{};

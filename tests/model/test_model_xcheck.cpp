@@ -4,6 +4,7 @@
 // return code, the interrupt line, every interrupt cause and status, and every
 // output byte are compared. KG_MODEL_LAYERS sets the number of random layers
 // (default 200; `make soak` uses 10^4), KG_MODEL_SEED the seed.
+#include "kg_test_env.hpp"
 #include <gtest/gtest.h>
 
 #include <cstdio>
@@ -18,10 +19,7 @@
 
 namespace {
 
-uint64_t env_u64(const char* name, uint64_t dflt) {
-  const char* s = std::getenv(name);
-  return (s && *s) ? std::strtoull(s, nullptr, 0) : dflt;
-}
+using kgtest::env_u64;
 
 // Both back-ends behind one set of calls; every difference is a mismatch.
 class Pair {

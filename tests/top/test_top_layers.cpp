@@ -3,6 +3,7 @@
 //
 // Environment: KG_TOP_LAYERS (random layers, default 100 per geometry),
 // KG_SEED (base seed), KG_CASE (run only that case).
+#include "kg_test_env.hpp"
 #include <gtest/gtest.h>
 
 #include <cstdlib>
@@ -11,10 +12,7 @@
 
 namespace {
 
-uint64_t env_u64(const char* name, uint64_t dflt) {
-  const char* v = std::getenv(name);
-  return v ? std::strtoull(v, nullptr, 0) : dflt;
-}
+using kgtest::env_u64;
 
 uint64_t bound_for(const kgt::Layer& L, kg_geom g) {
   const uint64_t kt = (L.K + g.rows - 1) / g.rows, nt = (L.N + g.cols - 1) / g.cols;

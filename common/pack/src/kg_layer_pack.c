@@ -63,30 +63,33 @@ int kg_pack_params(uint32_t N, const int32_t *bias, const int32_t *mult,
   return KG_REF_OK;
 }
 
+/* Places v in descriptor field F (F##_SHIFT / F##_MASK, generated from the
+ * register map), so a field moved in kg_regs.json moves here too. */
+#define DESC_FIELD(F, v) ((((uint32_t)(v)) << F##_SHIFT) & F##_MASK)
+
 void kg_pack_desc(const kg_layer_desc *d, uint32_t w[16]) {
-  memset(w, 0, 16 * sizeof(uint32_t));
-  w[KG_DESC_CFG] = (d->op & 0xffu) | ((d->relu & 1u) << KG_DESC_CFG_RELU_SHIFT) |
-                   ((d->crypt & 3u) << KG_DESC_CFG_CRYPT_SHIFT) |
-                   ((d->sign & 1u) << KG_DESC_CFG_SIGN_SHIFT) |
-                   (KG_DESC_MAGIC << KG_DESC_CFG_MAGIC_SHIFT);
+  memset(w, 0, KG_DESC_WORDS * sizeof(uint32_t));
+  w[KG_DESC_CFG] = DESC_FIELD(KG_DESC_CFG_OP, d->op) | DESC_FIELD(KG_DESC_CFG_RELU, d->relu) |
+                   DESC_FIELD(KG_DESC_CFG_CRYPT, d->crypt) | DESC_FIELD(KG_DESC_CFG_SIGN, d->sign) |
+                   DESC_FIELD(KG_DESC_CFG_MAGIC, KG_DESC_MAGIC);
   if (d->op == KG_OP_CONV) {
     const kg_conv_shape *s = &d->conv;
-    w[KG_DESC_DIM0] = (s->h & 0xffffu) | ((s->w & 0xffffu) << 16);
-    w[KG_DESC_DIM1] = (s->ic & 0xffffu) | ((s->oc & 0xffffu) << 16);
-    w[KG_DESC_DIM2] = (s->kh & 0xfu) | ((s->kw & 0xfu) << 4) | ((s->stride & 3u) << 8) |
-                      ((s->pad & 7u) << 12);
+    w[KG_DESC_DIM0] = DESC_FIELD(KG_DESC_DIM0_H, s->h) | DESC_FIELD(KG_DESC_DIM0_W, s->w);
+    w[KG_DESC_DIM1] = DESC_FIELD(KG_DESC_DIM1_IC, s->ic) | DESC_FIELD(KG_DESC_DIM1_OC, s->oc);
+    w[KG_DESC_DIM2] = DESC_FIELD(KG_DESC_DIM2_KH, s->kh) | DESC_FIELD(KG_DESC_DIM2_KW, s->kw) |
+                      DESC_FIELD(KG_DESC_DIM2_STRIDE, s->stride) | DESC_FIELD(KG_DESC_DIM2_PAD, s->pad);
   } else {
-    w[KG_DESC_DIM0] = d->m;
-    w[KG_DESC_DIM1] = d->k;
-    w[KG_DESC_DIM2] = d->n;
+    w[KG_DESC_DIM0] = DESC_FIELD(KG_DESC_DIM0_M, d->m);
+    w[KG_DESC_DIM1] = DESC_FIELD(KG_DESC_DIM1_K, d->k);
+    w[KG_DESC_DIM2] = DESC_FIELD(KG_DESC_DIM2_N, d->n);
   }
-  w[KG_DESC_IN_ADDR] = d->in_addr;
-  w[KG_DESC_IN_STRIDE] = d->in_stride;
-  w[KG_DESC_OUT_ADDR] = d->out_addr;
-  w[KG_DESC_OUT_STRIDE] = d->out_stride;
-  w[KG_DESC_W_ADDR] = d->w_addr;
-  w[KG_DESC_W_POS] = d->w_pos;
-  w[KG_DESC_P_ADDR] = d->p_addr;
+  w[KG_DESC_IN_ADDR] = DESC_FIELD(KG_DESC_IN_ADDR_ADDR, d->in_addr);
+  w[KG_DESC_IN_STRIDE] = DESC_FIELD(KG_DESC_IN_STRIDE_STRIDE, d->in_stride);
+  w[KG_DESC_OUT_ADDR] = DESC_FIELD(KG_DESC_OUT_ADDR_ADDR, d->out_addr);
+  w[KG_DESC_OUT_STRIDE] = DESC_FIELD(KG_DESC_OUT_STRIDE_STRIDE, d->out_stride);
+  w[KG_DESC_W_ADDR] = DESC_FIELD(KG_DESC_W_ADDR_ADDR, d->w_addr);
+  w[KG_DESC_W_POS] = DESC_FIELD(KG_DESC_W_POS_POS, d->w_pos);
+  w[KG_DESC_P_ADDR] = DESC_FIELD(KG_DESC_P_ADDR_ADDR, d->p_addr);
 }
 
 void kg_layer_dims(const kg_layer_desc *d, uint32_t *M, uint32_t *K, uint32_t *N) {
