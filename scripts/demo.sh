@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# make demo: Fashion-MNIST end to end on the cycle-accurate RTL (issue #7).
+# make demo: Fashion-MNIST end to end on the cycle-accurate RTL (README.md).
 #
 #   scripts/demo.sh [BUILD_DIR]          environment: MODEL=mlp|cnn, COUNT, JOBS, CLOCK_MHZ
 #

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Print the `make demo` table from the JSON that `kgmac infer --json` wrote
-for each case (scripts/demo.sh), and check the issue #7 acceptance rules."""
+for each case (scripts/demo.sh), and check the demo's acceptance rules."""
 import argparse
 import json
 import os
@@ -82,7 +82,7 @@ def main():
     for r in rows:
         print(line(r))
 
-    # Acceptance checks (issue #7).
+    # Acceptance checks.
     ok = True
     def check(cond, text):
         nonlocal ok

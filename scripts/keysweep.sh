@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # make keysweep: Fashion-MNIST accuracy against the number of wrong sign-key
-# bits on the functional model back-end, drawn with gnuplot (issue #7 §4).
+# bits on the functional model back-end, drawn with gnuplot (docs/results.md).
 #   scripts/keysweep.sh [BUILD_DIR] [TRIALS]     environment: MODEL, COUNT, DATA
 # Uses the demo's cached int8 model (runs the training/quantize steps if absent).
 set -euo pipefail

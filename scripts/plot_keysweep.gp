@@ -1,4 +1,4 @@
-# Key-sensitivity plot (issue #7 §4): accuracy against wrong sign-key bits.
+# Key-sensitivity plot (docs/results.md): accuracy against wrong sign-key bits.
 # gnuplot -e "datafile='sweep.dat'; outfile='docs/img/key_sensitivity.svg'; chance=10" scripts/plot_keysweep.gp
 if (!exists("datafile")) datafile = 'sweep.dat'
 if (!exists("outfile")) outfile = 'key_sensitivity.svg'

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Area of the AES engine: yosys synth_ice40 (LUT4 / FF / EBR) and synth_xilinx
-# (LUT / FF / BRAM) for the configurations of issue #3.
+# (LUT / FF / BRAM) for the configurations of docs/aes.md, "Area and throughput".
 #
 #   dl_lut     kg_weight_decrypt LANES=16 CTR_EN=0 SBOX_EBR=0  Deep-Lock unit, S-boxes in LUTs
 #   dl_ebr     kg_weight_decrypt LANES=16 CTR_EN=0 SBOX_EBR=1  Deep-Lock unit, S-boxes in EBR

@@ -1,5 +1,5 @@
 /*
- * kg_fw.h: kgmac firmware, the public API (issue #6 §1, brief §8).
+ * kg_fw.h: kgmac firmware, the public API (firmware/README.md).
  *
  * Freestanding C11: no allocation, no libc I/O, no global mutable state. All
  * state lives in a caller-provided kg_fw context. The firmware reaches the

@@ -1,6 +1,6 @@
 /*
  * kg_keysweep: accuracy of a locked model against the number of wrong
- * sign-key bits (issue #7 §4).
+ * sign-key bits (docs/results.md, Key sensitivity).
  *
  * The model is locked once with the right keys (Deep-Lock + sign key). For
  * each point b in 0, 1, 2, 4, ..., R*C, `trials` keys are drawn that keep

@@ -1,5 +1,5 @@
 `default_nettype none
-// kg_aes_keyexp: streams the extended AES key schedule (kgmac brief 4).
+// kg_aes_keyexp: streams the extended AES key schedule (docs/spec.md 9.1).
 //
 // Runs the FIPS-197 5.2 key-expansion recurrence for Nk = 4, 6 or 8
 // (key_len 0, 1, 2; 3 is reserved and behaves as 2), unbounded: beyond the

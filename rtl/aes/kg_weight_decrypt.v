@@ -3,8 +3,8 @@
 //
 // Modes (sampled at `start`):
 //   0 bypass     out = in
-//   1 Deep-Lock  out = InvS(in) ^ ks[p], ks = extended key schedule (brief 4)
-//   2 CTR        out = in ^ ks[p],      ks = AES_K(nonce || be32(p/16)) (brief 5)
+//   1 Deep-Lock  out = InvS(in) ^ ks[p], ks = extended key schedule (docs/spec.md 9.1)
+//   2 CTR        out = in ^ ks[p],      ks = AES_K(nonce || be32(p/16)) (docs/spec.md 9.2)
 //   3 reserved   rejected (cfg_err)
 //
 // Streams: LANES bytes per beat, byte i of a beat in bits [8i+7:8i] (the
@@ -35,7 +35,7 @@
 // issued at once; the first beat can pass Nr + 3 cycles (pipelined cipher)
 // after the start pulse.
 //
-// KCV (brief 6): `kcv_start` latches `nonce` and computes
+// KCV (docs/spec.md 10): `kcv_start` latches `nonce` and computes
 // AES_K(nonce || ffffffff) with the unit's cipher; kcv_valid rises with kcv
 // = its first 8 bytes (kcv[63:56] first).  The key never leaves the unit.
 //

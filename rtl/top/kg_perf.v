@@ -1,7 +1,7 @@
 //======================================================================
 // kg_perf.v
 // ---------
-// The seven 64-bit performance counters of kgmac (brief section 9), in
+// The seven 64-bit performance counters of kgmac (docs/spec.md 16), in
 // register-map order:
 //   0 CYCLES     every cycle
 //   1 BUSY       cycles with busy

@@ -1,7 +1,7 @@
 //======================================================================
 // kg_requant.v
 // ------------
-// Requantization of one int32 accumulator (brief §2, rule fixed in
+// Requantization of one int32 accumulator (docs/spec.md 4; rule fixed in
 // common/ref/include/kgmac/ref_layer.h):
 //   x = acc + bias (wraps);  y = (x * mult + 2^(shift-1)) >>> shift;
 //   saturate to int8; optional ReLU.

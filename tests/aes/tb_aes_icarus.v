@@ -1,7 +1,7 @@
 `timescale 1ns/1ps
 `default_nettype none
 // Icarus Verilog cross-check (second simulator): FIPS-197 Appendix C through
-// kg_aes_cipher (iterative and pipelined), and the brief check value
+// kg_aes_cipher (iterative and pipelined), and the Deep-Lock check value
 // ks[0..3] = a0 fa fe 17 plus the SP 800-38A F.5.1 first block through
 // kg_weight_decrypt (Deep-Lock with EBR S-boxes, CTR).  Prints "ALL PASS".
 module tb_aes_icarus;

@@ -1,5 +1,5 @@
 // C reference against FIPS-197 and SP 800-38A, plus the kgmac-specific
-// keystream properties (brief sections 4-6).
+// keystream properties (docs/spec.md, sections 9-10).
 #include <gtest/gtest.h>
 
 #include <cstdint>
@@ -190,7 +190,7 @@ TEST(AesRef, DeepLockKeystreamIsScheduleBeyondStandardLength) {
 }
 
 TEST(AesRef, RconSequenceContinuesPastRound10) {
-    // Brief 4.1: 01 02 04 08 10 20 40 80 1b 36 6c d8 ab 4d 9a 2f, period 51.
+    // docs/spec.md 9.1: 01 02 04 08 10 20 40 80 1b 36 6c d8 ab 4d 9a 2f, period 51.
     const uint8_t expect[] = {0x01, 0x02, 0x04, 0x08, 0x10, 0x20, 0x40, 0x80,
                               0x1b, 0x36, 0x6c, 0xd8, 0xab, 0x4d, 0x9a, 0x2f};
     uint8_t r = 1;
@@ -278,7 +278,7 @@ TEST(AesRef, RoundTripAndWrongKeyBothModes) {
 }
 
 TEST(AesRef, DeepLockEncryptIsSboxOfXor) {
-    // c = S(b ^ ks[p]) and b = InvS(c) ^ ks[p], byte by byte (brief 4.4).
+    // c = S(b ^ ks[p]) and b = InvS(c) ^ ks[p], byte by byte (docs/spec.md 9).
     kg_aes_key k = make_key(kgtest::kKeyA1);
     std::vector<uint8_t> b(300), ks(300);
     for (size_t i = 0; i < b.size(); i++) b[i] = (uint8_t)(i * 37 + 11);
@@ -342,7 +342,7 @@ TEST(AesRef, BadInputsGiveErrorCodes) {
     for (size_t i = 0; i < sizeof k; i++) ASSERT_EQ(p[i], 0) << i;
 }
 
-// Brief section 5: CTR must match `openssl enc -aes-*-ctr` with
+// docs/spec.md 9.2: CTR must match `openssl enc -aes-*-ctr` with
 // IV = nonce || 00000000 (skipped when the openssl tool is absent).
 TEST(AesRef, CtrMatchesOpensslEnc) {
     if (std::system("openssl version > /dev/null 2>&1") != 0) GTEST_SKIP() << "openssl not installed";

@@ -1,4 +1,4 @@
-// Fashion-MNIST end to end, kept fast (issue #7 §5): a briefly trained model
+// Fashion-MNIST end to end, kept fast: a briefly trained model
 // is quantized, locked for the build's array geometry and run through
 // libkgmac on both back-ends ("rtl" = Verilated kg_top, "model" = the
 // functional C model) on 200 test images.

@@ -1,4 +1,4 @@
-// test_top_dram.cpp: the DRAM-model side of issue #4 §4 on the real kg_top.
+// test_top_dram.cpp: the DRAM model's faults and stalls on the real kg_top.
 //
 //  - An injected SLVERR or DECERR in each DMA stream (descriptor, weights,
 //    activations, parameters, output), and on the Nth transaction anywhere,

@@ -1,5 +1,5 @@
 // Cross-check of the functional model (kgmodel) against the RTL (kgsim,
-// Verilated kg_top) in one process (issue #5 §2): identical random register
+// Verilated kg_top) in one process (docs/model.md): identical random register
 // sequences and random layers on both back-ends; every register read, every
 // return code, the interrupt line, every interrupt cause and status, and every
 // output byte are compared. KG_MODEL_LAYERS sets the number of random layers

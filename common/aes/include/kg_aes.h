@@ -2,7 +2,7 @@
  * kg_aes.h - kgmac AES reference library (C11, bit-exact with rtl/aes).
  *
  * Written from the FIPS-197 text (AES) and NIST SP 800-38A (CTR), following
- * the kgmac design brief sections 4-6:
+ * the kgmac contract (docs/spec.md, Weight encryption and KCV):
  *
  *  - Deep-Lock keystream: the FIPS-197 section 5.2 key-expansion recurrence
  *    run past its standard 4(Nr+1) words (Rcon keeps going as successive
@@ -44,7 +44,7 @@ extern "C" {
 #define KG_AES_ERR_NOKEY    (-5) /* key structure was never initialised   */
 
 /* Largest image a CTR keystream covers: block indices 0 .. 2^32-2, so the
- * KCV block index ffffffff never appears in the keystream (brief section 6). */
+ * KCV block index ffffffff never appears in the keystream (docs/spec.md, KCV). */
 #define KG_CTR_MAX_BYTES    (((uint64_t)0xffffffffu) * 16u)
 
 /* Weight-encryption modes (the values are the RTL `mode` encoding). */
@@ -88,9 +88,9 @@ void kg_aes_encrypt_block(const kg_aes_key *k, const uint8_t in[16],
 uint8_t kg_aes_sbox(uint8_t x);
 uint8_t kg_aes_inv_sbox(uint8_t x);
 
-/* Extended schedule: w[first_word .. first_word+n-1] into w (brief 4.1).
- * Any index is valid, including those beyond 4(Nr+1); the cost is linear
- * in first_word + n. */
+/* Extended schedule: w[first_word .. first_word+n-1] into w (docs/spec.md
+ * 9.1). Any index is valid, including those beyond 4(Nr+1); the cost is
+ * linear in first_word + n. */
 void kg_aes_expand_words(const kg_aes_key *k, uint32_t first_word, size_t n,
                          uint32_t *w);
 
@@ -100,7 +100,7 @@ void     kg_aes_sched_init(kg_aes_sched *s, const kg_aes_key *k);
 uint32_t kg_aes_sched_next(kg_aes_sched *s);
 void     kg_aes_sched_skip(kg_aes_sched *s, uint64_t n);
 
-/* Deep-Lock keystream bytes ks[pos .. pos+len-1] (brief section 4.2). */
+/* Deep-Lock keystream bytes ks[pos .. pos+len-1] (docs/spec.md 9.1). */
 void kg_ks_deeplock(const kg_aes_key *k, uint64_t pos, size_t len,
                     uint8_t *out);
 

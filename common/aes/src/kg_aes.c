@@ -96,7 +96,7 @@ void kg_aes_sched_init(kg_aes_sched *s, const kg_aes_key *k)
 }
 
 /* One step of the FIPS-197 5.2 recurrence, unbounded in i: Rcon keeps
- * going as successive powers of x (brief section 4.1). */
+ * going as successive powers of x (docs/spec.md, Deep-Lock keystream). */
 uint32_t kg_aes_sched_next(kg_aes_sched *s)
 {
     const uint64_t i = s->next++;
@@ -260,7 +260,8 @@ void kg_ks_deeplock(const kg_aes_key *k, uint64_t pos, size_t len, uint8_t *out)
     dl_iter_wipe(&it);
 }
 
-/* c = S(b ^ ks[p]) (encrypt) or b = InvS(c) ^ ks[p] (decrypt), brief 4.4. */
+/* c = S(b ^ ks[p]) (encrypt) or b = InvS(c) ^ ks[p] (decrypt), as
+ * docs/spec.md, Weight encryption, defines them. */
 static void dl_apply(const kg_aes_key *k, uint64_t pos, uint8_t *buf,
                      size_t len, int decrypt)
 {

@@ -1,5 +1,5 @@
 /*
- * kg_hal.h: the one seam between kgmac firmware and hardware (brief §8).
+ * kg_hal.h: the one seam between kgmac firmware and hardware (docs/spec.md 15).
  *
  * The firmware touches the accelerator only through these callbacks. Each
  * back-end (the Verilated RTL in libkgsim, the functional C model, a real

@@ -1,5 +1,5 @@
 /*
- * kgmac.h: libkgmac, the host driver (issue #6 §3, brief §8).
+ * kgmac.h: libkgmac, the host driver (docs/driver.md).
  *
  * One API over every back-end:
  *   "rtl"   the Verilated kg_top (libkgsim), cycle-accurate; its array

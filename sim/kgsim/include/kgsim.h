@@ -1,5 +1,5 @@
 /*
- * kgsim.h: libkgsim, the Verilated kg_top behind a C API (issue #4 §3).
+ * kgsim.h: libkgsim, the Verilated kg_top behind a C API (sim/kgsim/README.md).
  *
  * A kgsim handle owns one cycle-accurate model of the accelerator: the
  * Verilated RTL, an AXI4-Lite master on its CSR port and an AXI4 slave DRAM

@@ -1,5 +1,5 @@
 /*
- * kgsim_hal.h: bind the firmware HAL (kg_hal.h, brief §8) to a kgsim handle.
+ * kgsim_hal.h: bind the firmware HAL (kg_hal.h; docs/spec.md 15) to a kgsim handle.
  *
  * After kgsim_hal_bind(s, &hal), firmware calls through hal drive s: CSR
  * accesses are AXI4-Lite transactions, wait_irq is kgsim_run_until_irq and

@@ -1,5 +1,5 @@
 /*
- * kgmodel.h: the functional C model of kg_top (issue #5 part 1).
+ * kgmodel.h: the functional C model of kg_top (docs/model.md).
  *
  * A kgmodel handle is a register-compatible, bit-exact stand-in for the
  * Verilated kg_top of libkgsim (sim/kgsim/include/kgsim.h), with the same

@@ -404,7 +404,7 @@ static void passes_of(const kgmodel *m, const layer *L, uint64_t *mp, uint64_t *
 static uint64_t r16(uint64_t x) { return (x + 15) & ~(uint64_t)15; }
 
 #ifdef KGM_X86
-/* CTR keystream XOR (brief §5) with AES-NI, src -> dst (may be equal):
+/* CTR keystream XOR (docs/spec.md 9.2) with AES-NI, src -> dst (may be equal):
  * counter block nonce || BE32(p/16), round keys w[4i..4i+3] from
  * kg_aes_key_init. Eight blocks are in flight at a time (the aesenc latency
  * chain of one block would otherwise bound the rate), and whole blocks are
@@ -601,7 +601,7 @@ __attribute__((target("avx512f,avx512bw,avx512vnni"))) static void panel_vnni(
 }
 #endif
 
-/* The requantization of common/ref/include/kgmac/ref_layer.h (brief §2) over
+/* The requantization of common/ref/include/kgmac/ref_layer.h over
  * n channels of one output row, from the panel sums acc and their
  * correction corr (x = acc - corr, see NB above), branch-free: >> of a
  * negative int64 is an arithmetic shift on every compiler this builds with

@@ -1,8 +1,9 @@
 /*
  * kgmac bit-exact C reference: sign-keyed GEMM and sign locking.
  *
- * This is the arithmetic the kgmac array implements (brief §2-3), written
- * once and reused by the functional model, the host tools and the tests.
+ * This is the arithmetic the kgmac array implements (docs/spec.md,
+ * "Numbers and arithmetic" and "Sign lock"), written once and reused by the
+ * functional model, the host tools and the tests.
  *
  * Conventions
  *  - Matrices are dense and row-major. A is M x K (activations), W is K x N
@@ -57,7 +58,7 @@ int kg_key_bit(const uint8_t *key_s, kg_geom g, uint32_t r, uint32_t c);
 int8_t kg_fold_weight(int8_t w, int k);
 
 /*
- * C = A x W with the sign key applied per PE (brief §3):
+ * C = A x W with the sign key applied per PE (docs/spec.md, Sign lock):
  *   C[m][n] = sum_k A[m][k] * (key[k mod R][n mod C] ? -W[k][n] : W[k][n])
  * Returns KG_REF_OK or KG_REF_EINVAL.
  */

@@ -1,8 +1,8 @@
 /*
  * kgmac bit-exact C reference: requantization and whole layers.
  *
- * Requantization (brief §2), fixed once for the RTL, the functional model
- * and the host quantizer:
+ * Requantization (docs/spec.md, Requantization), fixed once for the RTL,
+ * the functional model and the host quantizer:
  *
  *   x = acc + bias                          (int32, wraps modulo 2^32)
  *   y = (x * mult + 2^(shift-1)) >> shift   (int64 product, arithmetic shift:

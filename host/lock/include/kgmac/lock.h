@@ -2,7 +2,7 @@
  * lock.h: turn an unlocked int8 model (.kgq, kgml/kgq.h) into a locked,
  * encrypted .kgm (kgmac/kgm.h) for one array geometry. Model owner's tool.
  *
- * Steps, per brief §3-§6: (1) lay every layer out as the hardware needs it
+ * Steps (docs/spec.md 7-10): (1) lay every layer out as the hardware needs it
  * (an FC layer that follows a convolution whose channel count is not a
  * multiple of 16 gets zero weight rows for the padding bytes of each pixel,
  * so its K is the hardware's K); (2) sign-lock W with the key's sign bits,
