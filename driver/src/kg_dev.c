@@ -5,9 +5,21 @@
 
 #include "kg_driver_internal.h"
 #include "kgmac/kg_regs.h"
+#include "kgmodel.h"
+#include "kgsim.h"
 
-/* The back-ends, by name. */
-static const kg_backend *const kg_backends[] = {&kg_backend_rtl, &kg_backend_model};
+/* The back-ends, by name ("rtl", "model"). */
+static const kg_backend_ops *const kg_backends[] = {&kgsim_ops, &kgmodel_ops};
+
+/* A failed back-end create as a KG_E_* code: a refused configuration is the
+ * caller's (KG_E_INVAL), anything else the device's. */
+static int map_create_status(int rc) {
+  switch (rc) {
+    case KG_BE_EINVAL: return KG_E_INVAL;
+    case KG_BE_ENOMEM: return KG_E_NOMEM;
+    default: return KG_E_DEVICE;
+  }
+}
 
 int kg_dev_fail(kg_dev *dev, int code, const char *fmt, ...) {
   if (dev) {
@@ -63,7 +75,7 @@ int kg_open(kg_dev **dev, const char *backend, const kg_open_opts *opts, char *e
     set_err(err, "%s%s", "kg_open: backend is NULL", "");
     return KG_E_INVAL;
   }
-  const kg_backend *be = NULL;
+  const kg_backend_ops *be = NULL;
   for (size_t i = 0; i < sizeof kg_backends / sizeof kg_backends[0]; i++)
     if (strcmp(kg_backends[i]->name, backend) == 0) be = kg_backends[i];
   if (!be) {
@@ -78,7 +90,7 @@ int kg_open(kg_dev **dev, const char *backend, const kg_open_opts *opts, char *e
       return KG_E_INVAL;
     }
     if (opts->rows) {
-      if (be == &kg_backend_rtl && (opts->rows != KG_DRV_RTL_ROWS || opts->cols != KG_DRV_RTL_COLS)) {
+      if (be == &kgsim_ops && (opts->rows != KG_DRV_RTL_ROWS || opts->cols != KG_DRV_RTL_COLS)) {
         char g[64];
         snprintf(g, sizeof g, "%ux%u", (unsigned)KG_DRV_RTL_ROWS, (unsigned)KG_DRV_RTL_COLS);
         set_err(err, "kg_open: the rtl back-end of this build is %s; its geometry cannot be chosen%s",
@@ -109,12 +121,16 @@ int kg_open(kg_dev **dev, const char *backend, const kg_open_opts *opts, char *e
   d->be = be;
   d->opts = o;
   char detail[KG_DETAIL_LEN] = {0};
-  int rc = be->create(&o, &d->impl, &d->hal, detail);
-  if (rc != KG_OK) {
-    set_err(err, "kg_open: %s back-end: %.200s", be->name, detail);
+  const kg_backend_config bc = {o.rows, o.cols, 0, o.dram_size};
+  const int rc = be->create(&bc, &d->impl, detail, sizeof detail);
+  if (rc != KG_BE_OK) {
+    char what[64];
+    snprintf(what, sizeof what, "%s back-end (%ux%u)", be->name, (unsigned)o.rows, (unsigned)o.cols);
+    set_err(err, "kg_open: %.40s: %.200s", what, detail);
     free(d);
-    return rc;
+    return map_create_status(rc);
   }
+  be->hal_bind(d->impl, &d->hal);
   const int frc = kg_fw_init(&d->fw, &d->hal);
   if (frc != KG_FW_OK) {
     set_err(err, "kg_open: firmware init: %s%s", kg_fw_strstatus(frc), "");

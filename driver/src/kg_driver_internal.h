@@ -16,6 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "kg_backend.h"
 #include "kg_fw.h"
 #include "kg_hal.h"
 #include "kgmac/kgm.h"
@@ -37,18 +38,6 @@ typedef struct kg_dev_opts {
 #define KG_DRV_MIN_DRAM 4096ull
 #define KG_DRV_MAX_DRAM (1ull << 32)
 
-/* One back-end. create() fills *impl and hal (bound to *impl); err gets
- * KG_DETAIL_LEN bytes on failure. */
-typedef struct kg_backend {
-  const char *name;
-  int (*create)(const kg_dev_opts *o, void **impl, kg_hal *hal, char *err);
-  void (*destroy)(void *impl);
-  uint64_t (*cycles)(const void *impl);
-} kg_backend;
-
-extern const kg_backend kg_backend_rtl;
-extern const kg_backend kg_backend_model;
-
 /* Device-memory allocation (sorted list of regions in use). */
 typedef struct kg_region {
   uint64_t addr, size;
@@ -56,9 +45,9 @@ typedef struct kg_region {
 } kg_region;
 
 struct kg_dev {
-  const kg_backend *be;
-  void *impl;
-  kg_hal hal;
+  const kg_backend_ops *be;  /* kgsim_ops or kgmodel_ops (kg_backend.h) */
+  void *impl;                /* the back-end's handle */
+  kg_hal hal;                /* bound to impl */
   kg_fw fw;
   kg_dev_opts opts;
   kg_region *regions;

@@ -13,6 +13,7 @@
 
 #include "kgsim.h"
 #include "kgsim_backend.hpp"
+#include "kgsim_create.h"
 
 struct kgsim {
   std::unique_ptr<kgsimpp::Backend> b;
@@ -97,9 +98,10 @@ kgsim_config kgsim_config_default(void) {
   return c;
 }
 
-kgsim* kgsim_create(const kgsim_config* cfg, char* err, size_t errlen) {
+int kgsim_create_status(const kgsim_config* cfg, kgsim** out, char* err, size_t errlen) {
   const kgsim_config c = cfg ? *cfg : kgsim_config_default();
   std::string why;
+  int rc = KGSIM_EINVAL;
   if (c.reg_timeout_cycles == 0) why = "reg_timeout_cycles must be >= 1";
   else if (c.reset_cycles == 0) why = "reset_cycles must be >= 1";
   else why = kgsimpp::AxiDram::validate(c.dram);
@@ -111,14 +113,24 @@ kgsim* kgsim_create(const kgsim_config* cfg, char* err, size_t errlen) {
       s = h.release();
     } catch (const std::bad_alloc&) {
       why = "out of memory";
+      rc = KGSIM_ENOMEM;
     } catch (const std::exception& e) {
       why = e.what();
+      rc = KGSIM_EIO;
     }
   }
+  *out = s;
   if (!s) {
     g_create_err = "kgsim_create: " + why;
     if (err && errlen) std::snprintf(err, errlen, "%s", g_create_err.c_str());
+    return rc;
   }
+  return KGSIM_OK;
+}
+
+kgsim* kgsim_create(const kgsim_config* cfg, char* err, size_t errlen) {
+  kgsim* s;
+  (void)kgsim_create_status(cfg, &s, err, errlen);
   return s;
 }
 

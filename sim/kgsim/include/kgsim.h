@@ -18,8 +18,12 @@
  * different threads.
  *
  * Errors: every function that can fail returns KGSIM_OK (0) or a negative
- * KGSIM_E* code; kgsim_strerror gives its meaning and kgsim_last_error the
+ * KGSIM_E* code, the back-end status codes of kg_backend.h (KGSIM_E* =
+ * KG_BE_E*); kgsim_strerror gives its meaning and kgsim_last_error the
  * detail of the most recent failure on a handle.
+ *
+ * kgsim_ops is this library's kg_backend_ops table (kg_backend.h), the
+ * interface it shares with the functional model.
  */
 #ifndef KGSIM_H
 #define KGSIM_H
@@ -27,20 +31,23 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "kg_backend.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
 
+/* Status codes: kg_backend.h's, under this library's names. */
 enum {
-  KGSIM_OK = 0,
-  KGSIM_EINVAL = -1,   /* bad argument or configuration value */
-  KGSIM_ENOMEM = -2,   /* allocation failed */
-  KGSIM_ERANGE = -3,   /* address outside the DRAM or the CSR block, or misaligned */
-  KGSIM_ETIMEOUT = -4, /* cycle bound reached (CSR transaction or wait for irq) */
-  KGSIM_ESLVERR = -5,  /* the CSR port answered SLVERR */
-  KGSIM_EDECERR = -6,  /* the CSR port answered DECERR */
-  KGSIM_ENOTSUP = -7,  /* not available in this build (e.g. tracing without KG_TRACE) */
-  KGSIM_EIO = -8       /* a file could not be opened or written */
+  KGSIM_OK = KG_BE_OK,
+  KGSIM_EINVAL = KG_BE_EINVAL,
+  KGSIM_ENOMEM = KG_BE_ENOMEM,
+  KGSIM_ERANGE = KG_BE_ERANGE,
+  KGSIM_ETIMEOUT = KG_BE_ETIMEOUT, /* CSR transaction or wait for irq */
+  KGSIM_ESLVERR = KG_BE_ESLVERR,   /* the CSR port answered SLVERR */
+  KGSIM_EDECERR = KG_BE_EDECERR,   /* the CSR port answered DECERR */
+  KGSIM_ENOTSUP = KG_BE_ENOTSUP,   /* e.g. tracing without KG_TRACE */
+  KGSIM_EIO = KG_BE_EIO
 };
 
 /* AXI response codes (RRESP/BRESP). */
@@ -48,8 +55,8 @@ enum { KGSIM_RESP_OKAY = 0, KGSIM_RESP_EXOKAY = 1, KGSIM_RESP_SLVERR = 2, KGSIM_
 
 /* Fault injection. */
 enum { KGSIM_FAULT_OFF = 0, KGSIM_FAULT_RANGE = 1, KGSIM_FAULT_NTH = 2 };
-enum { KGSIM_DIR_READ = 1, KGSIM_DIR_WRITE = 2, KGSIM_DIR_BOTH = 3 };
-#define KGSIM_FAULT_SLOTS 4u
+enum { KGSIM_DIR_READ = KG_BE_DIR_READ, KGSIM_DIR_WRITE = KG_BE_DIR_WRITE, KGSIM_DIR_BOTH = KG_BE_DIR_BOTH };
+#define KGSIM_FAULT_SLOTS KG_BE_FAULT_SLOTS
 
 typedef struct kgsim_fault {
   uint32_t mode; /* KGSIM_FAULT_OFF, _RANGE or _NTH */
@@ -173,6 +180,11 @@ const char *kgsim_strerror(int code);
 /* Detail of the last failure on s ("" if none); s == NULL gives the detail of
  * the last failed kgsim_create in this thread. */
 const char *kgsim_last_error(const kgsim *s);
+
+/* The back-end table (kg_backend.h) over this library: name "rtl"; a
+ * RANGE fault answers SLVERR; create refuses another geometry than
+ * kgsim_rows x kgsim_cols with KG_BE_ENOTSUP. */
+extern const kg_backend_ops kgsim_ops;
 
 #ifdef __cplusplus
 }

@@ -29,7 +29,11 @@
  * are independent.
  *
  * Errors: every function that can fail returns KGMODEL_OK (0) or a
- * negative KGMODEL_E* code (same values as KGSIM_E*).
+ * negative KGMODEL_E* code, the back-end status codes of kg_backend.h
+ * (KGMODEL_E* = KG_BE_E*).
+ *
+ * kgmodel_ops is the model's kg_backend_ops table (kg_backend.h), the
+ * interface it shares with libkgsim.
  */
 #ifndef KGMODEL_H
 #define KGMODEL_H
@@ -37,28 +41,31 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "kg_backend.h"
 #include "kg_hal.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
 
+/* Status codes: kg_backend.h's, under the model's names (the model never
+ * answers DECERR or fails on I/O). */
 enum {
-  KGMODEL_OK = 0,
-  KGMODEL_EINVAL = -1,   /* bad argument or configuration value */
-  KGMODEL_ENOMEM = -2,   /* allocation failed */
-  KGMODEL_ERANGE = -3,   /* address outside the DRAM or the CSR block, or misaligned */
-  KGMODEL_ETIMEOUT = -4, /* cycle bound reached while waiting for the interrupt */
-  KGMODEL_ESLVERR = -5,  /* the CSR access hit an unmapped offset (SLVERR) */
-  KGMODEL_ENOTSUP = -7   /* not supported by the functional model */
+  KGMODEL_OK = KG_BE_OK,
+  KGMODEL_EINVAL = KG_BE_EINVAL,
+  KGMODEL_ENOMEM = KG_BE_ENOMEM,
+  KGMODEL_ERANGE = KG_BE_ERANGE,
+  KGMODEL_ETIMEOUT = KG_BE_ETIMEOUT, /* cycle bound reached while waiting for the interrupt */
+  KGMODEL_ESLVERR = KG_BE_ESLVERR,   /* the CSR access hit an unmapped offset */
+  KGMODEL_ENOTSUP = KG_BE_ENOTSUP    /* not supported by the functional model */
 };
 
 /* Fault injection on DRAM address ranges (mirrors kgsim_fault's RANGE mode:
  * any DMA access of a layer that touches [lo, hi) in a direction of dirs
  * ends the layer with ERR_BUS). */
 enum { KGMODEL_FAULT_OFF = 0, KGMODEL_FAULT_RANGE = 1 };
-enum { KGMODEL_DIR_READ = 1, KGMODEL_DIR_WRITE = 2, KGMODEL_DIR_BOTH = 3 };
-#define KGMODEL_FAULT_SLOTS 4u
+enum { KGMODEL_DIR_READ = KG_BE_DIR_READ, KGMODEL_DIR_WRITE = KG_BE_DIR_WRITE, KGMODEL_DIR_BOTH = KG_BE_DIR_BOTH };
+#define KGMODEL_FAULT_SLOTS KG_BE_FAULT_SLOTS
 
 typedef struct kgmodel_fault {
   uint32_t mode; /* KGMODEL_FAULT_OFF or _RANGE */
@@ -123,6 +130,11 @@ const char *kgmodel_strerror(int code);
 /* Firmware HAL over this back-end (common/hal/include/kg_hal.h). A failed CSR
  * read returns 0xFFFFFFFF. The kg_hal belongs to the caller. */
 void kgmodel_hal_bind(kgmodel *m, kg_hal *hal);
+
+/* The back-end table (kg_backend.h) over the model: name "model"; create
+ * takes any geometry kgmodel_create accepts (0, 0 = 16x16) and the
+ * kgmodel_config defaults for everything else. */
+extern const kg_backend_ops kgmodel_ops;
 
 #ifdef __cplusplus
 }
