@@ -10,12 +10,10 @@
 static const kg_backend *const kg_backends[] = {&kg_backend_rtl, &kg_backend_model};
 
 int kg_dev_fail(kg_dev *dev, int code, const char *fmt, ...) {
-  if (dev) {
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(dev->err, sizeof dev->err, fmt, ap);
-    va_end(ap);
-  }
+  va_list ap;
+  va_start(ap, fmt);
+  kg_vfail(dev ? dev->err : NULL, code, fmt, ap);
+  va_end(ap);
   return code;
 }
 

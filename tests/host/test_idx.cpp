@@ -190,7 +190,7 @@ TEST(Idx, MalformedHeaders) {
   px.push_back(9);
   write_bytes(p, idx_bytes(0x08, {3, 4, 5}, px));
   EXPECT_EQ(read3(p, dims), KGML_E_TRAILING) << "extra byte";
-  EXPECT_EQ(read3(tmp_path("does-not-exist.idx"), dims), KGML_E_IO);
+  EXPECT_EQ(read3(tmp_path("does-not-exist.idx"), dims), KGML_E_NOENT);
 }
 
 TEST(Idx, DatasetChecksLabels) {
@@ -208,7 +208,7 @@ TEST(Idx, DatasetChecksLabels) {
   EXPECT_EQ(kgml_dataset_load_files(im.c_str(), lb.c_str(), &ds, detail), KGML_E_IDX);
   write_bytes(lb, idx_bytes(0x08, {2}, {1, 2}));
   EXPECT_EQ(kgml_dataset_load_files(im.c_str(), lb.c_str(), &ds, detail), KGML_E_MISMATCH);
-  EXPECT_EQ(kgml_dataset_load("/nonexistent-dir", "train", &ds, detail), KGML_E_IO);
+  EXPECT_EQ(kgml_dataset_load("/nonexistent-dir", "train", &ds, detail), KGML_E_NOENT);
   // A directory with the ungzipped names works too (the .gz name is tried first).
   const std::string dir = KG_TEST_TMP_DIR;
   write_bytes(dir + "/mini-images-idx3-ubyte", idx_bytes(0x08, {3, 2, 2}, px));
