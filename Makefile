@@ -45,10 +45,13 @@ test: build lint
 
 # Fashion-MNIST on the Verilated kg_top (scripts/demo.sh): builds only what it
 # needs, trains once (cached in $(BUILD)/demo), five key cases, one table.
+# KEYS=fixed: keys from fixed seeds (the same table every run); KEYS=random:
+# fresh keys from /dev/urandom.
 MODEL ?= mlp
+KEYS  ?= fixed
 demo: configure
 	cmake --build $(BUILD) -j $(JOBS) --target kgmac_cli
-	MODEL=$(MODEL) scripts/demo.sh $(BUILD)
+	MODEL=$(MODEL) KEYS=$(KEYS) scripts/demo.sh $(BUILD)
 
 # The array-level GEMM demo of the key-gated systolic array alone.
 demo-gemm: configure
