@@ -158,7 +158,9 @@ static int write_all(int fd, const uint8_t *p, size_t n) {
   return 0;
 }
 
-/* Create path.tmp.XXXXXXXXXXXX exclusively (never through a link). */
+/* Create path.tmp.XXXXXXXXXXXX exclusively (O_EXCL: never through a link)
+ * with permission bits mode (less the umask). Returns the descriptor and
+ * *tmp (malloc'd), or a negative KG_E_* code. */
 static int make_temp(const char *path, uint32_t mode, char **tmp, char *detail) {
   const size_t plen = strlen(path);
   char *t = malloc(plen + 32);
