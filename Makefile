@@ -111,8 +111,8 @@ clean:
 #   .kgm/.kgk codec, the locker, the driver, the CLI and their tests, and
 #   the libFuzzer target; runs the kgm., driver., fuzz. (with a 30 s fuzz
 #   smoke test, started first), CLI (host.CliKgm*) and IDX reader
-#   (host.Idx) tests. Only the
-#   components those need, at 4x4; sanitized targets get -g.
+#   (host.Idx) tests. Only the components those need, at 4x4; sanitized
+#   targets get -g.
 # fuzz: runs the libFuzzer target for FUZZ_SECONDS and prints the exec count.
 ASAN_BUILD   ?= build-asan
 FUZZ_SECONDS ?= 300
