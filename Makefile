@@ -45,10 +45,13 @@ test: build lint
 
 # Fashion-MNIST on the Verilated kg_top (scripts/demo.sh): builds only what it
 # needs, trains once (cached in $(BUILD)/demo), five key cases, one table.
+# KEYS=fixed: keys from fixed seeds (the same table every run); KEYS=random:
+# fresh keys from /dev/urandom.
 MODEL ?= mlp
+KEYS  ?= fixed
 demo: configure
 	cmake --build $(BUILD) -j $(JOBS) --target kgmac_cli
-	MODEL=$(MODEL) scripts/demo.sh $(BUILD)
+	MODEL=$(MODEL) KEYS=$(KEYS) scripts/demo.sh $(BUILD)
 
 # The array-level GEMM demo of the key-gated systolic array alone.
 demo-gemm: configure
@@ -107,12 +110,13 @@ clean:
 # test-asan: a second build directory (clang-14) with ASan+UBSan on the
 #   .kgm/.kgk codec, the locker, the driver, the CLI and their tests, and
 #   the libFuzzer target; runs the kgm., driver., fuzz. (with a 30 s fuzz
-#   smoke test, started first) and CLI (host.CliKgm) tests. Only the
-#   components those need, at 4x4; sanitized targets get -g.
+#   smoke test, started first), CLI (host.CliKgm*) and IDX reader
+#   (host.Idx) tests. Only the components those need, at 4x4; sanitized
+#   targets get -g.
 # fuzz: runs the libFuzzer target for FUZZ_SECONDS and prints the exec count.
 ASAN_BUILD   ?= build-asan
 FUZZ_SECONDS ?= 300
-ASAN_TESTS   ?= ^(kgm|driver|fuzz)\.|^host\.CliKgm
+ASAN_TESTS   ?= ^(kgm|driver|fuzz)\.|^host\.(CliKgm|Idx)
 ASAN_CMAKE_FLAGS = -G Ninja -DCMAKE_BUILD_TYPE=Release \
   -DCMAKE_C_COMPILER=clang-14 -DCMAKE_CXX_COMPILER=clang++-14 -DKG_SANITIZE=ON -DKG_FUZZ=ON \
   "-DKG_COMPONENTS=top;aes;host" -DKG_TEST_CONFIGS=4x4 -DKG_BENCH_CONFIGS=4x4 -DKG_ROWS=4 -DKG_COLS=4

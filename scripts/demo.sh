@@ -1,7 +1,15 @@
 #!/usr/bin/env bash
 # make demo: Fashion-MNIST end to end on the cycle-accurate RTL (README.md).
 #
-#   scripts/demo.sh [BUILD_DIR]          environment: MODEL=mlp|cnn, COUNT, JOBS, CLOCK_MHZ
+#   scripts/demo.sh [BUILD_DIR]          environment: MODEL=mlp|cnn, COUNT, JOBS, CLOCK_MHZ,
+#                                        KEYS=fixed|random
+#
+# Keys: KEYS=fixed (the default) draws them from fixed, documented seeds
+# (`kgmac keygen --seed`: right keys 1, wrong sign key 2, wrong AES key 3),
+# so the same clone prints the same table on every run. Seeded keys are for
+# demos and tests only: anyone who knows the seed has the key. KEYS=random
+# draws fresh keys from /dev/urandom on every run; the checks hold for any
+# keys (scripts/demo_table.py says how).
 #
 # Trains the float model once (cached in BUILD_DIR/demo), quantizes it to
 # int8, generates keys, locks the model (sign key + Deep-Lock), then runs
@@ -14,6 +22,12 @@ MODEL="${MODEL:-mlp}"
 COUNT="${COUNT:-10000}"
 JOBS="${JOBS:-$(nproc)}"
 CLOCK_MHZ="${CLOCK_MHZ:-100}"
+KEYS="${KEYS:-fixed}"
+case "$KEYS" in
+  fixed)  seed_right=(--seed 1); seed_wsign=(--seed 2); seed_waes=(--seed 3) ;;
+  random) seed_right=(); seed_wsign=(); seed_waes=() ;;
+  *) echo "kgmac demo: KEYS must be fixed or random, not '$KEYS'" >&2; exit 2 ;;
+esac
 . "$here/demo_common.sh"
 t0=$(date +%s)
 
@@ -21,10 +35,10 @@ t0=$(date +%s)
 ensure_model
 
 # 2. Keys: the right ones, a wrong sign key (right AES key), a wrong AES
-#    key (right sign key). Fresh on every run.
-run "$KG" keygen --out "$D/right.kgk" --force
-run "$KG" keygen --wrong-sign-from "$D/right.kgk" --out "$D/wrong-sign.kgk" --force
-run "$KG" keygen --wrong-aes-from "$D/right.kgk" --out "$D/wrong-aes.kgk" --force
+#    key (right sign key); seeded unless KEYS=random.
+run "$KG" keygen "${seed_right[@]}" --out "$D/right.kgk" --force
+run "$KG" keygen "${seed_wsign[@]}" --wrong-sign-from "$D/right.kgk" --out "$D/wrong-sign.kgk" --force
+run "$KG" keygen "${seed_waes[@]}" --wrong-aes-from "$D/right.kgk" --out "$D/wrong-aes.kgk" --force
 
 # 3. The locked model, and the unprotected int8 model in the same format.
 run "$KG" lock --model "$D/$MODEL.kgq" --keys "$D/right.kgk" --crypt deeplock \
@@ -59,4 +73,4 @@ echo "+ $KG infer --model $D/$MODEL.kgm --keys $D/right.kgk --backend model ..."
     --count "$COUNT" --json --preds "$D/$MODEL-model-right.preds" > "$D/$MODEL-model-right.json"
 
 python3 "$here/demo_table.py" --dir "$D" --model "$MODEL" --clock-mhz "$CLOCK_MHZ" \
-    --seconds $(( $(date +%s) - t0 ))
+    --labels "$DATA/t10k-labels-idx1-ubyte.gz" --keys "$KEYS" --seconds $(( $(date +%s) - t0 ))

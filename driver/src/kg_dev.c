@@ -22,12 +22,10 @@ static int map_create_status(int rc) {
 }
 
 int kg_dev_fail(kg_dev *dev, int code, const char *fmt, ...) {
-  if (dev) {
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(dev->err, sizeof dev->err, fmt, ap);
-    va_end(ap);
-  }
+  va_list ap;
+  va_start(ap, fmt);
+  kg_vfail(dev ? dev->err : NULL, code, fmt, ap);
+  va_end(ap);
   return code;
 }
 

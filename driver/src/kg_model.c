@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "kg_driver_internal.h"
+#include "kgmac/file_io.h"
 #include "kgmac/kg_regs.h"
 
 static uint64_t r64(uint64_t x) { return (x + 63u) & ~(uint64_t)63u; }
@@ -45,7 +46,8 @@ static int plan_layers(kg_dev *dev, kg_model *md) {
         P->in_stride = prev->out_stride;
       } else {
         /* FC after conv: the conv's output pixels at their device stride,
-         * one image per row; the model has zero weights for the padding. */
+         * one image per row; the model has zero weights for the padding.
+         * kgm_validate already refuses any other K; this guards the plan. */
         if (L->K != prev->out_img)
           return kg_dev_fail(dev, KG_E_LAYER,
                              "layer %u (fc): K=%u but the conv before it writes %u bytes per "
@@ -332,39 +334,14 @@ int kg_model_load(kg_dev *dev, const char *path, kg_model **model) {
   if (!dev) return KG_E_INVAL;
   dev->err[0] = '\0';
   if (!path || !model) return kg_dev_fail(dev, KG_E_INVAL, "kg_model_load: NULL argument");
-  FILE *f = fopen(path, "rb");
-  if (!f) return kg_dev_fail(dev, KG_E_IO, "cannot open '%.200s'", path);
   uint8_t *buf = NULL;
-  size_t len = 0, cap = 0;
-  int rc = KG_OK;
-  for (;;) {
-    if (len == cap) {
-      if (cap >= (size_t)KGM_MAX_FILE + 1u) {
-        rc = kg_dev_fail(dev, KG_E_TOO_BIG, "'%.200s' is larger than %u bytes", path, KGM_MAX_FILE);
-        break;
-      }
-      cap = cap ? 2 * cap : 65536;
-      if (cap > (size_t)KGM_MAX_FILE + 1u) cap = (size_t)KGM_MAX_FILE + 1u;
-      uint8_t *nb = realloc(buf, cap);
-      if (!nb) {
-        rc = kg_dev_fail(dev, KG_E_NOMEM, "out of memory reading '%.200s'", path);
-        break;
-      }
-      buf = nb;
-    }
-    const size_t got = fread(buf + len, 1, cap - len, f);
-    len += got;
-    if (got == 0) {
-      if (ferror(f)) rc = kg_dev_fail(dev, KG_E_IO, "error reading '%.200s'", path);
-      break;
-    }
-  }
-  fclose(f);
-  if (rc == KG_OK) rc = kg_model_load_buffer(dev, buf ? buf : (const uint8_t *)"", len, model);
+  size_t len = 0;
+  const int rc = kg_file_read(path, KGM_MAX_FILE, &buf, &len, dev->err);
+  if (rc != KG_OK) return rc;
+  const int lrc = kg_model_load_buffer(dev, buf, len, model);
   free(buf);
-  return rc;
+  return lrc;
 }
-
 void kg_model_free(kg_model *md) {
   if (!md) return;
   kg_dev *dev = md->dev;

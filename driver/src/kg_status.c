@@ -1,5 +1,22 @@
-/* kg_strerror: one static message per libkgmac status code (kgmac/status.h). */
+/* kg_strerror: one static message per libkgmac status code, and kg_fail
+ * (kgmac/status.h). */
+#include <stdarg.h>
+#include <stdio.h>
+
 #include "kgmac/status.h"
+
+int kg_vfail(char *detail, int code, const char *fmt, va_list ap) {
+  if (detail) vsnprintf(detail, KG_DETAIL_LEN, fmt, ap);
+  return code;
+}
+
+int kg_fail(char *detail, int code, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  kg_vfail(detail, code, fmt, ap);
+  va_end(ap);
+  return code;
+}
 
 const char *kg_strerror(int code) {
   switch (code) {
@@ -7,6 +24,8 @@ const char *kg_strerror(int code) {
     case KG_E_INVAL: return "invalid argument";
     case KG_E_NOMEM: return "out of memory";
     case KG_E_IO: return "input/output error";
+    case KG_E_NOENT: return "no such file";
+    case KG_E_NOTREG: return "not a regular file";
     case KG_E_TRUNCATED: return "model file is truncated";
     case KG_E_MAGIC: return "not a .kgm model file (bad magic)";
     case KG_E_VERSION: return "unsupported .kgm format version";

@@ -1,20 +1,13 @@
 /* kgmfmt private helpers: little-endian access, the on-disk field offsets
- * of docs/model-format.md and the detail-string helper. Not installed. */
+ * of docs/model-format.md. Messages go through kg_fail (kgmac/status.h).
+ * Not installed. */
 #ifndef KGM_INTERNAL_H
 #define KGM_INTERNAL_H
 
-#include <stdarg.h>
 #include <stdint.h>
-#include <stdio.h>
 #include <string.h>
 
 #include "kgmac/kgm.h"
-
-#if defined(__GNUC__)
-#define KGM_PRINTF(a, b) __attribute__((format(printf, a, b)))
-#else
-#define KGM_PRINTF(a, b)
-#endif
 
 /* Header field offsets (KGM_HEADER_SIZE bytes). */
 enum {
@@ -30,16 +23,6 @@ enum {
   KL_K = 32, KL_N = 36, KL_W_OFF = 40, KL_W_LEN = 44, KL_P_OFF = 48, KL_OUT_SCALE = 52,
   KL_RES1 = 56
 };
-
-static inline KGM_PRINTF(3, 4) int kgm_fail(char *detail, int code, const char *fmt, ...) {
-  if (detail) {
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(detail, KG_DETAIL_LEN, fmt, ap);
-    va_end(ap);
-  }
-  return code;
-}
 
 static inline uint16_t kgm_rd16(const uint8_t *p) {
   return (uint16_t)(p[0] | (p[1] << 8));

@@ -3,13 +3,14 @@
 #include <string.h>
 
 #include "kgm_internal.h"
+#include "kgmac/file_io.h"
 
 int kgm_serialize(const kgm_model *m, uint8_t **buf, size_t *len, char *detail) {
   if (detail) detail[0] = '\0';
-  if (!m || !buf || !len) return kgm_fail(detail, KG_E_INVAL, "NULL argument");
+  if (!m || !buf || !len) return kg_fail(detail, KG_E_INVAL, "NULL argument");
   *buf = NULL;
   *len = 0;
-  if (!m->params || !m->wimg) return kgm_fail(detail, KG_E_INVAL, "model has no parameters or weights");
+  if (!m->params || !m->wimg) return kg_fail(detail, KG_E_INVAL, "model has no parameters or weights");
   int rc = kgm_validate(m, detail);
   if (rc != KG_OK) return rc;
   /* kgm_validate bounded every size, so the layout fits in 32 bits. */
@@ -18,7 +19,7 @@ int kgm_serialize(const kgm_model *m, uint8_t **buf, size_t *len, char *detail) 
   const size_t w_off = p_off + m->params_len;
   const size_t total = w_off + m->wimg_len + 4u;
   uint8_t *b = calloc(total, 1);
-  if (!b) return kgm_fail(detail, KG_E_NOMEM, "out of memory for %zu bytes", total);
+  if (!b) return kg_fail(detail, KG_E_NOMEM, "out of memory for %zu bytes", total);
 
   memcpy(b + KH_MAGIC, KGM_MAGIC, 4);
   kgm_wr16(b + KH_VERSION, m->version);
@@ -73,36 +74,14 @@ int kgm_serialize(const kgm_model *m, uint8_t **buf, size_t *len, char *detail) 
   return KG_OK;
 }
 
-int kgm_save_file(const kgm_model *m, const char *path, char *detail) {
+int kgm_save_file(const kgm_model *m, const char *path, int force, char *detail) {
   if (detail) detail[0] = '\0';
-  if (!path) return kgm_fail(detail, KG_E_INVAL, "no path");
+  if (!path) return kg_fail(detail, KG_E_INVAL, "no path");
   uint8_t *buf;
   size_t len;
   int rc = kgm_serialize(m, &buf, &len, detail);
   if (rc != KG_OK) return rc;
-  const size_t plen = strlen(path);
-  char *tmp = malloc(plen + 5);
-  if (!tmp) {
-    free(buf);
-    return kgm_fail(detail, KG_E_NOMEM, "out of memory");
-  }
-  memcpy(tmp, path, plen);
-  memcpy(tmp + plen, ".tmp", 5);
-  FILE *f = fopen(tmp, "wb");
-  if (!f) {
-    rc = kgm_fail(detail, KG_E_IO, "cannot create %s", tmp);
-  } else {
-    const int ok = fwrite(buf, 1, len, f) == len;
-    const int closed = fclose(f) == 0;
-    if (!ok || !closed) {
-      remove(tmp);
-      rc = kgm_fail(detail, KG_E_IO, "cannot write %s", tmp);
-    } else if (rename(tmp, path) != 0) {
-      remove(tmp);
-      rc = kgm_fail(detail, KG_E_IO, "cannot rename %s to %s", tmp, path);
-    }
-  }
-  free(tmp);
+  rc = kg_file_write(path, buf, len, force, 0644u, detail);
   free(buf);
   return rc;
 }

@@ -7,11 +7,19 @@
  * host/CMakeLists.txt.
  *
  * Exit codes (every subcommand): 0 success, 1 failure (bad file, I/O,
- * numeric trouble), 2 usage error (unknown option, bad value).
+ * numeric trouble), 2 usage error (unknown option, bad value, an option
+ * given twice).
+ *
+ * Files: every input is read with kgmac/file_io.h (a directory, FIFO,
+ * device or socket is refused before any read, and every read is
+ * bounded); every output is written with kg_out_write / kg_file_write
+ * (atomic; an existing file only with --force; a directory, FIFO, device
+ * or socket never).
  */
 #ifndef KGMAC_CLI_H
 #define KGMAC_CLI_H
 
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -35,8 +43,8 @@ typedef struct kg_opt {
 } kg_opt;
 
 /* Parse argv[1..] against opts (terminated by a zero entry). Prints a
- * message and returns KG_EXIT_USAGE on an unknown option, a missing value
- * or a positional argument; KG_EXIT_OK otherwise. */
+ * message and returns KG_EXIT_USAGE on an unknown option, a missing value,
+ * a positional argument or an option given twice; KG_EXIT_OK otherwise. */
 int kg_parse_opts(const char *cmd, int argc, char **argv, const kg_opt *opts);
 
 /* Parse an unsigned decimal in [lo, hi]; prints a usage message naming
@@ -66,7 +74,18 @@ void kg_progress_update(kg_progress *p, const char *label, uint64_t done, uint64
 void kg_progress_clear(kg_progress *p);
 
 double kg_now(void);
+/* Something (even a dangling link) is at path. */
 int kg_file_exists(const char *path);
+
+/* Output files. kg_out_ok: may path be written (kg_file_check_out)? If
+ * not, prints why and returns KG_EXIT_FAIL; call it before long work.
+ * kg_out_write: write len bytes atomically (kg_file_write, mode 0644)
+ * with the same messages. kg_out_error: the message for a failed write
+ * (rc a KG_E_* code of kgmac/file_io.h): "PATH already exists; use
+ * --force to overwrite it" or "cannot write PATH: DETAIL". */
+int kg_out_ok(const char *cmd, const char *path, int force);
+int kg_out_write(const char *cmd, const char *path, const void *buf, size_t len, int force);
+void kg_out_error(const char *cmd, const char *path, int rc, const char *detail);
 
 /* Write s as a JSON string literal (quotes and escapes included). */
 void kg_json_str(FILE *f, const char *s);

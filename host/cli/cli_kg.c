@@ -1,25 +1,18 @@
 /* kgmac CLI: libkgmac helpers (key files, back-ends, model loading). */
 #define _POSIX_C_SOURCE 200809L
-#include <errno.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "cli_kg.h"
 #include "kgmac/keyfile.h"
 
 int kg_cli_read_keys(const char *cmd, const char *path, kg_keys *keys, uint32_t *rows,
                      uint32_t *cols) {
-  struct stat st;
-  if (stat(path, &st) != 0) {
-    kg_err(cmd, "key file %s: cannot open it: %s", path, strerror(errno));
-    return KG_EXIT_FAIL;
-  }
   char detail[KG_DETAIL_LEN] = "";
   const int rc = kg_keyfile_read(path, keys, rows, cols, detail);
   if (rc == KG_OK) return KG_EXIT_OK;
   if (rc == KG_E_KEYPERM)
-    kg_err(cmd, "key file %s: %s (%s); its mode is %04o, it must be 0600: chmod 600 %s", path,
-           kg_strerror(rc), detail, (unsigned)(st.st_mode & 07777), path);
+    kg_err(cmd, "key file %s: %s (%s); it must be 0600: chmod 600 %s", path, kg_strerror(rc),
+           detail, path);
   else
     kg_err(cmd, "key file %s: %s (%s)", path, kg_strerror(rc), detail);
   return KG_EXIT_FAIL;

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "kgmac/file_io.h"
 
 void kg_err(const char *cmd, const char *fmt, ...) {
   va_list ap;
@@ -20,6 +21,8 @@ void kg_err(const char *cmd, const char *fmt, ...) {
 }
 
 int kg_parse_opts(const char *cmd, int argc, char **argv, const kg_opt *opts) {
+  enum { MAX_OPTS = 64 };
+  unsigned char seen[MAX_OPTS] = {0};
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i];
     if (strncmp(a, "--", 2) != 0) {
@@ -34,6 +37,11 @@ int kg_parse_opts(const char *cmd, int argc, char **argv, const kg_opt *opts) {
       if (strlen(o->name) == nlen && strncmp(o->name, name, nlen) == 0) break;
     if (!o->name) {
       kg_err(cmd, "unknown option '%s' (see kgmac %s --help)", a, cmd);
+      return KG_EXIT_USAGE;
+    }
+    const size_t idx = (size_t)(o - opts);
+    if (idx < MAX_OPTS && seen[idx]++) {
+      kg_err(cmd, "option --%s is given twice; give each option at most once", o->name);
       return KG_EXIT_USAGE;
     }
     if (o->has_arg) {
@@ -89,7 +97,30 @@ double kg_now(void) {
 
 int kg_file_exists(const char *path) {
   struct stat st;
-  return stat(path, &st) == 0;
+  return lstat(path, &st) == 0;
+}
+
+void kg_out_error(const char *cmd, const char *path, int rc, const char *detail) {
+  if (rc == KG_E_EXISTS)
+    kg_err(cmd, "%s already exists; use --force to overwrite it", path);
+  else
+    kg_err(cmd, "cannot write %s: %s", path, detail && *detail ? detail : kg_strerror(rc));
+}
+
+int kg_out_ok(const char *cmd, const char *path, int force) {
+  char detail[KG_DETAIL_LEN] = "";
+  const int rc = kg_file_check_out(path, force, detail);
+  if (rc == KG_OK) return KG_EXIT_OK;
+  kg_out_error(cmd, path, rc, detail);
+  return KG_EXIT_FAIL;
+}
+
+int kg_out_write(const char *cmd, const char *path, const void *buf, size_t len, int force) {
+  char detail[KG_DETAIL_LEN] = "";
+  const int rc = kg_file_write(path, buf, len, force, 0644u, detail);
+  if (rc == KG_OK) return KG_EXIT_OK;
+  kg_out_error(cmd, path, rc, detail);
+  return KG_EXIT_FAIL;
 }
 
 void kg_progress_init(kg_progress *p) {

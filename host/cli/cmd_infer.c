@@ -7,8 +7,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "cli_kg.h"
+#include "kgmac/file_io.h"
 #include "kgmac/keyfile.h"
 #include "kgmac/kgm.h"
 #include "kgml/fmodel.h"
@@ -25,7 +27,7 @@ static void help(FILE *out) {
           "                   [--backend rtl|model] [--policy refuse|run|lockout]\n"
           "                   [--threshold N] [--labels FILE] [--count N] [--jobs J]\n"
           "                   [--batch B] [--raw] [--float-model FLOAT.kgf]\n"
-          "                   [--preds OUT.bin] [--logits OUT.bin] [--json]\n"
+          "                   [--preds OUT.bin] [--logits OUT.bin] [--force] [--json]\n"
           "\n"
           "Open a back-end, provision the key file's keys and wrong-key policy, load the\n"
           "model (the device checks the key against the model's key check value) and\n"
@@ -40,7 +42,9 @@ static void help(FILE *out) {
           "  --images FILE       IDX images (gzipped or plain, e.g. Fashion-MNIST\n"
           "                      t10k-images-idx3-ubyte.gz), quantized with the model's\n"
           "                      input scale exactly as kgmac quantize does; or raw int8:\n"
-          "                      N x input-size bytes, already quantized\n"
+          "                      N x input-size bytes, already quantized. A regular\n"
+          "                      file: a pipe, FIFO, device or directory is refused;\n"
+          "                      only the images --count needs are read\n"
           "  --raw               treat --images as raw int8 even if it looks like IDX\n"
           "  --keys FILE         key file (needed unless the model is unlocked); must\n"
           "                      have mode 0600\n"
@@ -52,7 +56,8 @@ static void help(FILE *out) {
           "                      after --threshold failed checks)\n"
           "  --threshold N       lockout threshold, 1..255 (default 3); the failure count\n"
           "                      lives in the device, and each run opens fresh devices\n"
-          "  --labels FILE       IDX labels: report the accuracy\n"
+          "  --labels FILE       IDX labels: report the accuracy; every label must be a\n"
+          "                      class of the model (0..9 for ten outputs)\n"
           "  --count N           run the first N images (default all)\n"
           "  --jobs J            split the images over J devices in J threads, 1..%u\n"
           "                      (default 1); results do not depend on J\n"
@@ -62,6 +67,8 @@ static void help(FILE *out) {
           "  --preds FILE        write the predictions there (one byte each) instead of\n"
           "                      printing them\n"
           "  --logits FILE       write the int8 outputs there (images x outputs bytes)\n"
+          "  --force             replace an existing --preds / --logits file (never a\n"
+          "                      directory, FIFO, device or socket)\n"
           "  --json              one JSON object on stdout; on a refusal it has\n"
           "                      \"refused\": true and \"status\", and the exit status is 1\n"
           "\n"
@@ -98,72 +105,73 @@ static void *worker(void *p) {
   return NULL;
 }
 
-static int write_file(const char *path, const void *buf, size_t len) {
-  FILE *f = fopen(path, "wb");
-  if (!f) {
-    kg_err(CMD, "cannot write %s: %s", path, strerror(errno));
-    return KG_EXIT_FAIL;
-  }
-  const size_t w = len ? fwrite(buf, 1, len, f) : 0;
-  if (fclose(f) != 0 || w != len) {
-    kg_err(CMD, "cannot write %s: %s", path, strerror(errno));
-    return KG_EXIT_FAIL;
-  }
-  return KG_EXIT_OK;
+/* Open the images (a regular file, or a message and KG_EXIT_FAIL). */
+static int open_images(const char *path, int *fd, uint64_t *size) {
+  char detail[KG_DETAIL_LEN] = "";
+  if (kg_file_open(path, fd, size, NULL, detail) == KG_OK) return KG_EXIT_OK;
+  kg_err(CMD, "cannot read images %s: %s", path, detail);
+  return KG_EXIT_FAIL;
 }
 
-/* Read a whole file (raw int8 input). */
-static int read_file(const char *path, uint8_t **buf, size_t *len) {
-  FILE *f = fopen(path, "rb");
-  if (!f) {
-    kg_err(CMD, "cannot open %s: %s", path, strerror(errno));
-    return KG_EXIT_FAIL;
-  }
-  size_t cap = 1 << 16, n = 0;
-  uint8_t *b = malloc(cap);
-  while (b) {
-    if (n == cap) {
-      uint8_t *nb = realloc(b, cap * 2);
-      if (!nb) {
-        free(b);
-        b = NULL;
-        break;
-      }
-      b = nb;
-      cap *= 2;
-    }
-    const size_t r = fread(b + n, 1, cap - n, f);
-    n += r;
-    if (r == 0) break;
-  }
-  const int bad = ferror(f);
-  fclose(f);
-  if (!b || bad) {
-    free(b);
-    kg_err(CMD, "cannot read %s: %s", path, b ? "read error" : "out of memory");
-    return KG_EXIT_FAIL;
-  }
-  *buf = b;
-  *len = n;
-  return KG_EXIT_OK;
-}
-
-/* IDX if it starts like a gzip stream or an unsigned-byte IDX file (00 00 08). */
-static int looks_like_idx(const char *path) {
-  FILE *f = fopen(path, "rb");
-  if (!f) return 0;
+/* The input file: IDX if it starts like a gzip stream or an unsigned-byte
+ * IDX file (00 00 08), else raw int8. The file must be a regular file, so
+ * nothing is consumed by looking. */
+static int sniff_images(const char *path, int raw, int *idx) {
+  char detail[KG_DETAIL_LEN] = "";
+  int fd;
+  uint64_t size;
+  if (open_images(path, &fd, &size) != KG_EXIT_OK) return KG_EXIT_FAIL;
   uint8_t h[4] = {0, 0, 0, 0};
-  const size_t r = fread(h, 1, 4, f);
-  fclose(f);
-  if (r >= 2 && h[0] == 0x1f && h[1] == 0x8b) return 1;
-  return r == 4 && h[0] == 0 && h[1] == 0 && h[2] == 0x08; /* the reader checks the rank */
+  const size_t n = size < 4 ? (size_t)size : 4;
+  const int rc = kg_file_read_fd(fd, path, h, n, detail);
+  close(fd);
+  if (rc != KG_OK) {
+    kg_err(CMD, "cannot read images %s: %s", path, detail);
+    return KG_EXIT_FAIL;
+  }
+  *idx = !raw && ((n >= 2 && h[0] == 0x1f && h[1] == 0x8b) ||
+                  (n == 4 && h[0] == 0 && h[1] == 0 && h[2] == 0x08));
+  return KG_EXIT_OK;
+}
+
+/* Raw int8 input: a positive multiple of in_size bytes; read only the
+ * first `count` images (all when 0), at most KGML_IDX_MAX_BYTES. */
+static int read_raw(const char *path, size_t in_size, uint32_t count, int8_t **in, uint32_t *n) {
+  char detail[KG_DETAIL_LEN] = "";
+  int fd;
+  uint64_t size;
+  if (open_images(path, &fd, &size) != KG_EXIT_OK) return KG_EXIT_FAIL;
+  int ret = KG_EXIT_FAIL;
+  const uint64_t avail = size / in_size;
+  if (size == 0 || size % in_size != 0) {
+    kg_err(CMD, "raw input %s has %llu bytes, not a positive multiple of the input size %zu",
+           path, (unsigned long long)size, in_size);
+  } else if (count > avail) {
+    kg_err(CMD, "--count %u but %s holds %llu images", count, path, (unsigned long long)avail);
+  } else if ((count ? count : avail) * in_size > KGML_IDX_MAX_BYTES) {
+    kg_err(CMD, "raw input %s: %llu images of %zu bytes are more than the %llu-byte limit%s",
+           path, (unsigned long long)(count ? count : avail), in_size,
+           (unsigned long long)KGML_IDX_MAX_BYTES, count ? "" : "; use --count");
+  } else {
+    *n = (uint32_t)(count ? count : avail);
+    const size_t len = (size_t)*n * in_size;
+    *in = malloc(len);
+    if (!*in)
+      kg_err(CMD, "out of memory for %zu bytes of input", len);
+    else if (kg_file_read_fd(fd, path, *in, len, detail) != KG_OK)
+      kg_err(CMD, "cannot read images %s: %s", path, detail);
+    else
+      ret = KG_EXIT_OK;
+  }
+  close(fd);
+  return ret;
 }
 
 /* Everything the command line says. */
 typedef struct args {
   const char *model, *keys, *backend, *policy_s, *images, *labels, *float_model, *preds, *logits;
   uint32_t policy, threshold, count, jobs, batch;
-  int json, idx;
+  int json, idx, raw, force;
 } args;
 
 /* The inputs, already quantized, and what is known about them. */
@@ -195,7 +203,6 @@ static void emit_refusal_json(const args *a, int status) {
 
 static int parse_args(int argc, char **argv, args *a) {
   const char *threshold_s = NULL, *count_s = NULL, *jobs_s = NULL, *batch_s = NULL;
-  int raw = 0;
   memset(a, 0, sizeof *a);
   a->backend = "rtl";
   a->policy_s = "refuse";
@@ -215,7 +222,8 @@ static int parse_args(int argc, char **argv, args *a) {
                          {"float-model", 1, &a->float_model, NULL},
                          {"preds", 1, &a->preds, NULL},
                          {"logits", 1, &a->logits, NULL},
-                         {"raw", 0, NULL, &raw},
+                         {"raw", 0, NULL, &a->raw},
+                         {"force", 0, NULL, &a->force},
                          {"json", 0, NULL, &a->json},
                          {NULL, 0, NULL, NULL}};
   if (kg_parse_opts(CMD, argc, argv, opts) != KG_EXIT_OK) return KG_EXIT_USAGE;
@@ -230,7 +238,20 @@ static int parse_args(int argc, char **argv, args *a) {
       (jobs_s && kg_parse_u32(CMD, "jobs", jobs_s, 1, MAX_JOBS, &a->jobs)) ||
       (batch_s && kg_parse_u32(CMD, "batch", batch_s, 1, 4096, &a->batch)))
     return KG_EXIT_USAGE;
-  a->idx = !raw && looks_like_idx(a->images);
+  if (a->preds && a->logits && strcmp(a->preds, a->logits) == 0) {
+    kg_err(CMD, "--preds and --logits name the same file %s", a->preds);
+    return KG_EXIT_USAGE;
+  }
+  return KG_EXIT_OK;
+}
+
+/* What can be refused before the model is run: the outputs (existing,
+ * not regular, no folder) and an input that is not a regular file. */
+static int check_files(args *a) {
+  if ((a->preds && kg_out_ok(CMD, a->preds, a->force) != KG_EXIT_OK) ||
+      (a->logits && kg_out_ok(CMD, a->logits, a->force) != KG_EXIT_OK))
+    return KG_EXIT_FAIL;
+  if (sniff_images(a->images, a->raw, &a->idx) != KG_EXIT_OK) return KG_EXIT_FAIL;
   if (a->float_model && !a->idx) {
     kg_err(CMD, "--float-model needs IDX images (the float model reads pixels, not int8)");
     return KG_EXIT_USAGE;
@@ -243,10 +264,9 @@ static int parse_args(int argc, char **argv, args *a) {
 static int load_inputs(const args *a, const kgm_model *hdr, inputs *x) {
   char detail[KGML_DETAIL_LEN] = "";
   x->in_size = (size_t)hdr->in_h * hdr->in_w * hdr->in_c;
-  uint32_t avail = 0;
   if (a->idx) {
     uint32_t dims[3];
-    const int rc = kgml_idx_read(a->images, 3, dims, &x->pix, detail);
+    const int rc = kgml_idx_read_first(a->images, 3, a->count, dims, &x->pix, detail);
     if (rc != KGML_OK) {
       kg_err(CMD, "cannot read images %s: %s (%s)", a->images, kgml_strerror(rc), detail);
       return KG_EXIT_FAIL;
@@ -256,25 +276,11 @@ static int load_inputs(const args *a, const kgm_model *hdr, inputs *x) {
              dims[2], hdr->in_h, hdr->in_w, hdr->in_c);
       return KG_EXIT_FAIL;
     }
-    avail = dims[0];
-  } else {
-    size_t len = 0;
-    uint8_t *b = NULL;
-    if (read_file(a->images, &b, &len) != KG_EXIT_OK) return KG_EXIT_FAIL;
-    x->in = (int8_t *)b;
-    if (len == 0 || len % x->in_size != 0) {
-      kg_err(CMD, "raw input %s has %zu bytes, not a positive multiple of the input size %zu",
-             a->images, len, x->in_size);
+    x->n = a->count ? a->count : dims[0];
+    if (x->n > dims[0]) {
+      kg_err(CMD, "--count %u but %s holds %u images", x->n, a->images, dims[0]);
       return KG_EXIT_FAIL;
     }
-    avail = (uint32_t)(len / x->in_size);
-  }
-  x->n = a->count ? a->count : avail;
-  if (x->n > avail) {
-    kg_err(CMD, "--count %u but %s holds %u images", x->n, a->images, avail);
-    return KG_EXIT_FAIL;
-  }
-  if (a->idx) {
     const size_t total = (size_t)x->n * x->in_size;
     x->in = malloc(total);
     if (!x->in) {
@@ -292,10 +298,12 @@ static int load_inputs(const args *a, const kgm_model *hdr, inputs *x) {
         const int32_t v = x->in[i] + hdr->in_zero;
         x->in[i] = (int8_t)(v > 127 ? 127 : v < -128 ? -128 : v);
       }
+  } else if (read_raw(a->images, x->in_size, a->count, &x->in, &x->n) != KG_EXIT_OK) {
+    return KG_EXIT_FAIL;
   }
   if (a->labels) {
     uint32_t ld[1];
-    const int rc = kgml_idx_read(a->labels, 1, ld, &x->labels, detail);
+    const int rc = kgml_idx_read_first(a->labels, 1, x->n, ld, &x->labels, detail);
     if (rc != KGML_OK) {
       kg_err(CMD, "cannot read labels %s: %s (%s)", a->labels, kgml_strerror(rc), detail);
       return KG_EXIT_FAIL;
@@ -304,6 +312,14 @@ static int load_inputs(const args *a, const kgm_model *hdr, inputs *x) {
       kg_err(CMD, "%s holds %u labels for %u images", a->labels, ld[0], x->n);
       return KG_EXIT_FAIL;
     }
+    /* A label the model cannot predict is a broken file, not a miss. */
+    const uint32_t classes = hdr->layers[hdr->n_layers - 1].N;
+    for (uint32_t i = 0; i < x->n; i++)
+      if (x->labels[i] >= classes) {
+        kg_err(CMD, "%s: label %u of image %u is not a class of the model (0..%u)", a->labels,
+               x->labels[i], i, classes - 1);
+        return KG_EXIT_FAIL;
+      }
   }
   return KG_EXIT_OK;
 }
@@ -462,6 +478,8 @@ static int float_compare(const kgml_model *fm, const inputs *x, const results *r
 static int run(int argc, char **argv) {
   args a;
   if (parse_args(argc, argv, &a) != KG_EXIT_OK) return KG_EXIT_USAGE;
+  const int fc = check_files(&a);
+  if (fc != KG_EXIT_OK) return fc;
   int ret = KG_EXIT_FAIL;
   char detail[KG_DETAIL_LEN] = "";
   kgm_model hdr;
@@ -513,8 +531,9 @@ static int run(int argc, char **argv) {
   const double util = r.layer_cycles ? (double)r.ideal / (double)r.layer_cycles : 0.0;
   const double cps = r.seconds > 0 ? (double)r.sim_cycles / r.seconds : 0.0;
   const uint32_t crc = kgm_crc32c(r.pred, n);
-  if (a.preds && write_file(a.preds, r.pred, n) != KG_EXIT_OK) goto done;
-  if (a.logits && write_file(a.logits, r.out, (size_t)n * r.out_size) != KG_EXIT_OK) goto done;
+  if (a.preds && kg_out_write(CMD, a.preds, r.pred, n, a.force) != KG_EXIT_OK) goto done;
+  if (a.logits && kg_out_write(CMD, a.logits, r.out, (size_t)n * r.out_size, a.force) != KG_EXIT_OK)
+    goto done;
 
   if (a.json) {
     printf("{\"status\": 0, \"refused\": false, \"backend\": \"%s\", \"geometry\": \"%ux%u\", "

@@ -1,4 +1,5 @@
-/* kgmac keygen: write a key file (.kgk) from /dev/urandom. */
+/* kgmac keygen: write a key file (.kgk) from /dev/urandom, or from a seed
+ * for reproducible demos and tests. */
 #include <stdio.h>
 #include <string.h>
 
@@ -13,19 +14,24 @@ static const char *const CMD = "keygen";
 static void help(FILE *out) {
   fprintf(out,
           "usage: kgmac keygen --out KEYS.kgk [--aes 128|192|256] [--rows R --cols C]\n"
-          "                    [--force]\n"
-          "       kgmac keygen --out KEYS.kgk --wrong-sign-from GOOD.kgk [--force]\n"
-          "       kgmac keygen --out KEYS.kgk --wrong-aes-from GOOD.kgk [--force]\n"
+          "                    [--seed S] [--force]\n"
+          "       kgmac keygen --out KEYS.kgk --wrong-sign-from GOOD.kgk [--seed S] [--force]\n"
+          "       kgmac keygen --out KEYS.kgk --wrong-aes-from GOOD.kgk [--seed S] [--force]\n"
           "\n"
           "Write a key file (docs/model-format.md, \"Key file\"): an AES key and a sign\n"
           "key of one bit per processing element of an R x C array, drawn from\n"
           "/dev/urandom. The file is created with mode 0600; an existing file is not\n"
-          "overwritten unless --force is given.\n"
+          "overwritten unless --force is given, and a directory, FIFO, device or socket\n"
+          "never is. A missing folder is an error.\n"
           "\n"
           "  --out FILE              key file to write\n"
           "  --aes BITS              AES key size: 128 (default), 192 or 256\n"
-          "  --rows R, --cols C      sign-key geometry (default %ux%u, this build's array);\n"
-          "                          R*C at most %u\n"
+          "  --rows R, --cols C      sign-key geometry (default %ux%u, this build's array):\n"
+          "                          powers of two 1..64, R*C at most %u\n"
+          "  --seed S                draw the keys from the 64-bit seed S instead of\n"
+          "                          /dev/urandom: the same S gives the same keys. For\n"
+          "                          reproducible demos and tests only; a seeded key is\n"
+          "                          no secret\n"
           "  --wrong-sign-from FILE  keep FILE's AES key and geometry, draw a new sign key\n"
           "                          (guaranteed to differ from FILE's)\n"
           "  --wrong-aes-from FILE   keep FILE's sign key and geometry, draw a new AES key\n"
@@ -47,7 +53,7 @@ static int sign_equal(const kg_keys *a, const kg_keys *b) {
 
 static int run(int argc, char **argv) {
   const char *out = NULL, *aes_s = NULL, *rows_s = NULL, *cols_s = NULL;
-  const char *wrong_sign = NULL, *wrong_aes = NULL;
+  const char *wrong_sign = NULL, *wrong_aes = NULL, *seed_s = NULL;
   int force = 0;
   const kg_opt opts[] = {{"out", 1, &out, NULL},
                          {"aes", 1, &aes_s, NULL},
@@ -55,6 +61,7 @@ static int run(int argc, char **argv) {
                          {"cols", 1, &cols_s, NULL},
                          {"wrong-sign-from", 1, &wrong_sign, NULL},
                          {"wrong-aes-from", 1, &wrong_aes, NULL},
+                         {"seed", 1, &seed_s, NULL},
                          {"force", 0, NULL, &force},
                          {NULL, 0, NULL, NULL}};
   if (kg_parse_opts(CMD, argc, argv, opts) != KG_EXIT_OK) return KG_EXIT_USAGE;
@@ -82,11 +89,18 @@ static int run(int argc, char **argv) {
   }
   if (rows_s && kg_parse_u32(CMD, "rows", rows_s, 1, MAX_SIGN_BITS, &rows)) return KG_EXIT_USAGE;
   if (cols_s && kg_parse_u32(CMD, "cols", cols_s, 1, MAX_SIGN_BITS, &cols)) return KG_EXIT_USAGE;
+  if ((rows & (rows - 1)) || rows > 64 || (cols & (cols - 1)) || cols > 64) {
+    kg_err(CMD, "--rows and --cols must be powers of two 1..64, not %ux%u", rows, cols);
+    return KG_EXIT_USAGE;
+  }
   if (rows * cols > MAX_SIGN_BITS) {
     kg_err(CMD, "a %ux%u sign key has %u bits; at most %u are supported", rows, cols, rows * cols,
            MAX_SIGN_BITS);
     return KG_EXIT_USAGE;
   }
+  uint64_t seed = 0;
+  if (seed_s && kg_parse_u64(CMD, "seed", seed_s, &seed)) return KG_EXIT_USAGE;
+  if (kg_out_ok(CMD, out, force) != KG_EXIT_OK) return KG_EXIT_FAIL;
 
   kg_keys src, keys;
   memset(&src, 0, sizeof src);
@@ -100,8 +114,9 @@ static int run(int argc, char **argv) {
   /* A fresh draw equal to the kept key is astronomically unlikely for an
    * AES key but not for a tiny sign key (2x2: 1 in 16): draw again. */
   int rc = KG_OK;
-  for (int tries = 0; tries < 1000; tries++) {
-    rc = kg_keys_generate(&keys, aes_bits / 8, rows, cols, detail);
+  for (uint64_t tries = 0; tries < 1000; tries++) {
+    rc = seed_s ? kg_keys_generate_seeded(&keys, aes_bits / 8, rows, cols, seed + tries, detail)
+                : kg_keys_generate(&keys, aes_bits / 8, rows, cols, detail);
     if (rc != KG_OK) break;
     if (wrong_sign && sign_equal(&keys, &src)) continue;
     if (wrong_aes && memcmp(keys.aes_key, src.aes_key, src.aes_len) == 0) continue;
@@ -123,22 +138,20 @@ static int run(int argc, char **argv) {
     keys.sign_bits = src.sign_bits;
   }
   rc = kg_keyfile_write(out, &keys, rows, cols, force, detail);
-  if (rc == KG_E_EXISTS) {
-    kg_err(CMD, "%s already exists; use --force to overwrite it", out);
-    goto out;
-  }
   if (rc != KG_OK) {
-    kg_err(CMD, "cannot write %s: %s (%s)", out, kg_strerror(rc), detail);
+    kg_out_error(CMD, out, rc, detail);
     goto out;
   }
+  char how[48] = "";
+  if (seed_s) snprintf(how, sizeof how, " (seed %llu: demo/test key)", (unsigned long long)seed);
   if (wrong_sign)
-    printf("wrote %s (mode 0600): AES-%u key of %s, new %ux%u sign key\n", out, aes_bits, from,
-           rows, cols);
+    printf("wrote %s (mode 0600): AES-%u key of %s, new %ux%u sign key%s\n", out, aes_bits, from,
+           rows, cols, how);
   else if (wrong_aes)
-    printf("wrote %s (mode 0600): new AES-%u key, %ux%u sign key of %s\n", out, aes_bits, rows,
-           cols, from);
+    printf("wrote %s (mode 0600): new AES-%u key, %ux%u sign key of %s%s\n", out, aes_bits, rows,
+           cols, from, how);
   else
-    printf("wrote %s (mode 0600): AES-%u key, %ux%u sign key\n", out, aes_bits, rows, cols);
+    printf("wrote %s (mode 0600): AES-%u key, %ux%u sign key%s\n", out, aes_bits, rows, cols, how);
   ret = KG_EXIT_OK;
 out:
   kg_keys_wipe(&keys);

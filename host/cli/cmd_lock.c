@@ -26,7 +26,8 @@ static void help(FILE *out) {
           "\n"
           "  --model FILE   unlocked int8 model (.kgq)\n"
           "  --keys FILE    key file (kgmac keygen); not needed with --crypt none --no-sign\n"
-          "  --out FILE     .kgm to write; an existing file is kept unless --force\n"
+          "  --out FILE     .kgm to write; an existing file is kept unless --force;\n"
+          "                 a directory, FIFO, device or socket is never replaced\n"
           "  --crypt MODE   deeplock (default: AES key-schedule keystream, Deep-Lock),\n"
           "                 ctr (AES-CTR, the secure mode) or none\n"
           "  --no-sign      do not apply the sign key\n"
@@ -79,10 +80,7 @@ static int run(int argc, char **argv) {
   uint32_t rows = KGMAC_DEFAULT_ROWS, cols = KGMAC_DEFAULT_COLS;
   if (rows_s && kg_parse_u32(CMD, "rows", rows_s, 1, 1024, &rows)) return KG_EXIT_USAGE;
   if (cols_s && kg_parse_u32(CMD, "cols", cols_s, 1, 1024, &cols)) return KG_EXIT_USAGE;
-  if (!force && kg_file_exists(out)) {
-    kg_err(CMD, "%s already exists; use --force to overwrite it", out);
-    return KG_EXIT_FAIL;
-  }
+  if (kg_out_ok(CMD, out, force) != KG_EXIT_OK) return KG_EXIT_FAIL;
 
   kg_keys keys;
   memset(&keys, 0, sizeof keys);
@@ -118,9 +116,9 @@ static int run(int argc, char **argv) {
     kg_err(CMD, "cannot lock %s for %ux%u: %s (%s)", model, rows, cols, kg_strerror(rc), detail);
     goto done;
   }
-  rc = kgm_save_file(&m, out, detail);
+  rc = kgm_save_file(&m, out, force, detail);
   if (rc != KG_OK) {
-    kg_err(CMD, "cannot write %s: %s (%s)", out, kg_strerror(rc), detail);
+    kg_out_error(CMD, out, rc, detail);
     goto done;
   }
   char aes[16] = "";

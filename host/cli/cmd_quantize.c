@@ -23,7 +23,8 @@ static void help(FILE *out) {
           "accuracy, the int8 accuracy (bit-exact kgmac arithmetic) and the difference.\n"
           "\n"
           "  --in FILE     float model written by kgmac train\n"
-          "  --out FILE    .kgq model to write (overwritten)\n"
+          "  --out FILE    .kgq model to write (a file is overwritten; a directory,\n"
+          "                FIFO, device or socket is refused)\n"
           "  --calib N     calibration images from the training set (default 2000)\n"
           "  --data DIR    Fashion-MNIST directory (default %s)\n"
           "  --threads N   threads for the evaluation, 1..16 (default 2)\n",
@@ -45,6 +46,7 @@ static int run(int argc, char **argv) {
   if (calib_s && kg_parse_u32(CMD, "calib", calib_s, 1, 60000, &n_calib)) return KG_EXIT_USAGE;
   if (threads_s && kg_parse_u32(CMD, "threads", threads_s, 1, 16, &nthreads))
     return KG_EXIT_USAGE;
+  if (kg_out_ok(CMD, out, 1) != KG_EXIT_OK) return KG_EXIT_FAIL;
 
   char detail[KGML_DETAIL_LEN] = "";
   kgml_model fm;

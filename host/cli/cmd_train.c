@@ -101,16 +101,9 @@ static int run(int argc, char **argv) {
     return KG_EXIT_OK;
   }
 
-  /* Fail now, not after minutes of training, if FILE cannot be written. */
-  char probe[4200];
-  snprintf(probe, sizeof probe, "%s.tmp", out);
-  FILE *pf = fopen(probe, "wb");
-  if (!pf) {
-    kg_err(CMD, "cannot write %s: %s", probe, strerror(errno));
-    return KG_EXIT_FAIL;
-  }
-  fclose(pf);
-  remove(probe);
+  /* Fail now, not after minutes of training, if FILE cannot be written
+   * (missing folder, a directory, FIFO, device or socket). */
+  if (kg_out_ok(CMD, out, 1) != KG_EXIT_OK) return KG_EXIT_FAIL;
 
   kgml_dataset train, test;
   int rc = kgml_dataset_load(data, "train", &train, detail);

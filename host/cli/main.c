@@ -38,7 +38,12 @@ static void usage(FILE *out) {
         out);
   for (size_t i = 0; i < N_COMMANDS; i++)
     fprintf(out, "  %-10s %s\n", commands[i]->name, commands[i]->summary);
-  fputs("\nexit status: 0 success, 1 failure, 2 usage error\n", out);
+  fputs("\noptions: each at most once; an option given twice is a usage error\n"
+        "files: inputs must be regular files (a pipe, FIFO, device, socket or\n"
+        "  directory is refused); an existing output is replaced only with --force,\n"
+        "  and a directory, FIFO, device or socket never\n"
+        "exit status: 0 success, 1 failure, 2 usage error\n",
+        out);
 }
 
 int main(int argc, char **argv) {

@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "kgmac/file_io.h"
 #include "kgmac/keyfile.h"
 #include "kgmac/kgm.h"
 #include "kgmac/kgmac.h"
@@ -177,10 +178,13 @@ int main(int argc, char **argv) {
   }
   kg_qmodel_quantize_input(&q, ds.pix, (size_t)a.count * isz, in);
 
-  FILE *f = fopen(a.out, "w");
+  /* The data file is ours to replace, but never a directory, FIFO,
+   * device or socket (kgmac/file_io.h). */
+  rc = kg_file_check_out(a.out, 1, d);
+  FILE *f = rc == KG_OK ? fopen(a.out, "w") : NULL;
   if (!f) {
-    fprintf(stderr, "kg_keysweep: cannot write %s\n", a.out);
-    rc = KG_E_IO;
+    fprintf(stderr, "kg_keysweep: cannot write %s: %s\n", a.out, rc == KG_OK ? strerror(errno) : d);
+    if (rc == KG_OK) rc = KG_E_IO;
     goto done;
   }
   fprintf(f, "# wrong sign-key bits, mean / min / max accuracy over %u keys, %u images, %ux%u\n",

@@ -1,25 +1,14 @@
 /* kglock: unlocked .kgq -> locked, encrypted .kgm (kgmac/lock.h). */
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "kg_aes.h"
+#include "kgmac/file_io.h"
 #include "kgmac/layer_pack.h"
 #include "kgmac/lock.h"
 
-#define LOCK_FAIL(code, ...) (lock_msg(detail, __VA_ARGS__), (code))
-
-#if defined(__GNUC__)
-__attribute__((format(printf, 2, 3)))
-#endif
-static void lock_msg(char *detail, const char *fmt, ...) {
-  if (!detail) return;
-  va_list ap;
-  va_start(ap, fmt);
-  vsnprintf(detail, KG_DETAIL_LEN, fmt, ap);
-  va_end(ap);
-}
+#define LOCK_FAIL(code, ...) kg_fail(detail, (code), __VA_ARGS__)
 
 static int pow2_side(uint32_t v) {
   return v >= 1 && v <= 64 && (v & (v - 1)) == 0;
@@ -32,14 +21,6 @@ static uint64_t hw_k(const kg_qmodel *q, uint32_t l) {
   if (L->type == KGQ_FC && l > 0 && q->layers[l - 1].type == KGQ_CONV && L->in_c % 16u)
     return kg_pack_fc_after_conv_k(L->in_h, L->in_w, L->in_c);
   return L->K;
-}
-
-static int nonce_random(uint8_t nonce[12], char *detail) {
-  FILE *f = fopen("/dev/urandom", "rb");
-  if (!f) return LOCK_FAIL(KG_E_IO, "cannot open /dev/urandom for the nonce");
-  const size_t got = fread(nonce, 1, 12, f);
-  fclose(f);
-  return got == 12 ? KG_OK : LOCK_FAIL(KG_E_IO, "cannot read /dev/urandom for the nonce");
 }
 
 static int check_opts(const kg_qmodel *q, const kglock_opts *o, char *detail) {
@@ -189,7 +170,7 @@ int kglock_model(const kg_qmodel *q, const kglock_opts *opts, kgm_model *out, ch
     if (opts->nonce)
       memcpy(out->nonce, opts->nonce, sizeof out->nonce);
     else
-      rc = nonce_random(out->nonce, detail);
+      rc = kg_urandom(out->nonce, 12, detail);
     kg_aes_key ak;
     if (rc == KG_OK && kg_aes_key_init(&ak, opts->keys->aes_key, opts->keys->aes_len) != KG_AES_OK)
       rc = LOCK_FAIL(KG_E_INVAL, "bad AES key");

@@ -1,5 +1,20 @@
-/* kgml error messages. */
+/* kgml error messages, and the KG_E_* -> KGML_E_* map of file errors. */
 #include "kgml/error.h"
+#include "kgml_internal.h"
+#include "kgmac/status.h"
+
+int kgml_from_kg(int kg_code) {
+  switch (kg_code) {
+    case KG_OK: return KGML_OK;
+    case KG_E_INVAL: return KGML_E_INVAL;
+    case KG_E_NOMEM: return KGML_E_NOMEM;
+    case KG_E_NOENT: return KGML_E_NOENT;
+    case KG_E_NOTREG: return KGML_E_NOTREG;
+    case KG_E_TRUNCATED: return KGML_E_TRUNCATED;
+    case KG_E_TOO_BIG: return KGML_E_DIMS;
+    default: return KGML_E_IO;
+  }
+}
 
 const char *kgml_strerror(int code) {
   switch (code) {
@@ -26,6 +41,8 @@ const char *kgml_strerror(int code) {
     case KGML_E_MISMATCH: return "data and model do not match";
     case KGML_E_NUMERIC: return "non-finite value (NaN or infinity)";
     case KGML_E_THREAD: return "cannot start a worker thread";
+    case KGML_E_NOENT: return "no such file";
+    case KGML_E_NOTREG: return "not a regular file";
     default: return "unknown kgml error code";
   }
 }

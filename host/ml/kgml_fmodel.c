@@ -7,6 +7,7 @@
 #include <zlib.h>
 
 #include "kgml/fmodel.h"
+#include "kgmac/file_io.h"
 #include "kgml_internal.h"
 #include "kgml_nn.h"
 
@@ -24,11 +25,11 @@ static int build_shapes(kgml_model *m, const char *arch, uint32_t in_h, uint32_t
                         char *detail) {
   memset(m, 0, sizeof *m);
   if (n_layers == 0 || n_layers > KGML_MAX_LAYERS)
-    return kgml_fail(detail, KGML_E_HEADER, "%u layers (allowed 1..%u)", n_layers,
+    return kg_fail(detail, KGML_E_HEADER, "%u layers (allowed 1..%u)", n_layers,
                      KGML_MAX_LAYERS);
   if (in_h == 0 || in_w == 0 || in_c == 0 || in_h > KGF_MAX_SIDE || in_w > KGF_MAX_SIDE ||
       in_c > KGF_MAX_CH)
-    return kgml_fail(detail, KGML_E_DIMS, "input %ux%ux%u out of range", in_h, in_w, in_c);
+    return kg_fail(detail, KGML_E_DIMS, "input %ux%ux%u out of range", in_h, in_w, in_c);
   snprintf(m->arch, sizeof m->arch, "%s", arch);
   m->in_h = in_h;
   m->in_w = in_w;
@@ -44,39 +45,39 @@ static int build_shapes(kgml_model *m, const char *arch, uint32_t in_h, uint32_t
     L->in_w = w;
     L->in_c = c;
     if (s->out_c == 0 || s->out_c > KGF_MAX_CH)
-      return kgml_fail(detail, KGML_E_DIMS, "layer %u: %u outputs", l, s->out_c);
-    if (s->relu > 1) return kgml_fail(detail, KGML_E_HEADER, "layer %u: relu %u", l, s->relu);
+      return kg_fail(detail, KGML_E_DIMS, "layer %u: %u outputs", l, s->out_c);
+    if (s->relu > 1) return kg_fail(detail, KGML_E_HEADER, "layer %u: relu %u", l, s->relu);
     if (s->relu && l + 1 == n_layers)
-      return kgml_fail(detail, KGML_E_HEADER, "layer %u: the last layer has no ReLU", l);
+      return kg_fail(detail, KGML_E_HEADER, "layer %u: the last layer has no ReLU", l);
     if (s->type == KGML_LAYER_FC) {
       if (s->k || s->stride || s->pad)
-        return kgml_fail(detail, KGML_E_CONV, "layer %u: FC with kernel/stride/pad", l);
+        return kg_fail(detail, KGML_E_CONV, "layer %u: FC with kernel/stride/pad", l);
       L->out_h = L->out_w = 1;
       L->K = h * w * c;
       L->M = 1;
     } else if (s->type == KGML_LAYER_CONV) {
       if (s->k < 1 || s->k > 7 || (s->stride != 1 && s->stride != 2) || s->pad >= s->k ||
           h + 2 * s->pad < s->k || w + 2 * s->pad < s->k)
-        return kgml_fail(detail, KGML_E_CONV, "layer %u: kernel %u stride %u pad %u on %ux%u",
+        return kg_fail(detail, KGML_E_CONV, "layer %u: kernel %u stride %u pad %u on %ux%u",
                          l, s->k, s->stride, s->pad, h, w);
       L->out_h = (h + 2 * s->pad - s->k) / s->stride + 1;
       L->out_w = (w + 2 * s->pad - s->k) / s->stride + 1;
       L->K = s->k * s->k * c;
       L->M = L->out_h * L->out_w;
     } else {
-      return kgml_fail(detail, KGML_E_LAYER_TYPE, "layer %u: type %u", l, s->type);
+      return kg_fail(detail, KGML_E_LAYER_TYPE, "layer %u: type %u", l, s->type);
     }
     L->out_c = s->out_c;
     L->N = s->out_c;
     if ((uint64_t)L->K * L->N > KGF_MAX_PARAMS)
-      return kgml_fail(detail, KGML_E_DIMS, "layer %u: %u x %u weights", l, L->K, L->N);
+      return kg_fail(detail, KGML_E_DIMS, "layer %u: %u x %u weights", l, L->K, L->N);
     total += (uint64_t)L->K * L->N + L->N;
     h = L->out_h;
     w = L->out_w;
     c = L->out_c;
   }
   if (total > KGF_MAX_PARAMS)
-    return kgml_fail(detail, KGML_E_DIMS, "%llu parameters", (unsigned long long)total);
+    return kg_fail(detail, KGML_E_DIMS, "%llu parameters", (unsigned long long)total);
   m->n_params = (size_t)total;
   return KGML_OK;
 }
@@ -84,7 +85,7 @@ static int build_shapes(kgml_model *m, const char *arch, uint32_t in_h, uint32_t
 /* Allocate the zeroed parameter block and point the layers into it. */
 static int alloc_params(kgml_model *m, char *detail) {
   m->params = calloc(m->n_params, sizeof(float));
-  if (!m->params) return kgml_fail(detail, KGML_E_NOMEM, "cannot allocate parameters");
+  if (!m->params) return kg_fail(detail, KGML_E_NOMEM, "cannot allocate parameters");
   float *p = m->params;
   for (uint32_t l = 0; l < m->n_layers; l++) {
     kgml_layer *L = &m->layer[l];
@@ -99,7 +100,7 @@ static int alloc_params(kgml_model *m, char *detail) {
 int kgml_model_build(kgml_model *m, const char *arch, uint32_t in_h, uint32_t in_w,
                      uint32_t in_c, const kgml_layer_spec *specs, uint32_t n_layers,
                      uint64_t seed, char *detail) {
-  if (!m || !arch || !specs) return kgml_fail(detail, KGML_E_INVAL, "bad argument");
+  if (!m || !arch || !specs) return kg_fail(detail, KGML_E_INVAL, "bad argument");
   int rc = build_shapes(m, arch, in_h, in_w, in_c, specs, n_layers, detail);
   if (rc == KGML_OK) rc = alloc_params(m, detail);
   if (rc != KGML_OK) return rc;
@@ -114,7 +115,7 @@ int kgml_model_build(kgml_model *m, const char *arch, uint32_t in_h, uint32_t in
 }
 
 int kgml_model_create(kgml_model *m, const char *arch, uint64_t seed, char *detail) {
-  if (!arch) return kgml_fail(detail, KGML_E_INVAL, "no architecture");
+  if (!arch) return kg_fail(detail, KGML_E_INVAL, "no architecture");
   if (strcmp(arch, "mlp") == 0) {
     static const kgml_layer_spec s[] = {{KGML_LAYER_FC, 256, 0, 0, 0, 1},
                                         {KGML_LAYER_FC, 128, 0, 0, 0, 1},
@@ -129,7 +130,7 @@ int kgml_model_create(kgml_model *m, const char *arch, uint64_t seed, char *deta
                                         {KGML_LAYER_FC, 10, 0, 0, 0, 0}};
     return kgml_model_build(m, "cnn", 28, 28, 1, s, 5, seed, detail);
   }
-  return kgml_fail(detail, KGML_E_INVAL, "unknown model '%s' (use mlp or cnn)", arch);
+  return kg_fail(detail, KGML_E_INVAL, "unknown model '%s' (use mlp or cnn)", arch);
 }
 
 void kgml_model_free(kgml_model *m) {
@@ -189,33 +190,33 @@ int kgml_model_serialize(const kgml_model *m, uint8_t **buf, size_t *len) {
 }
 
 int kgml_model_parse(kgml_model *m, const uint8_t *b, size_t len, char *detail) {
-  if (!m) return kgml_fail(detail, KGML_E_INVAL, "bad argument");
+  if (!m) return kg_fail(detail, KGML_E_INVAL, "bad argument");
   memset(m, 0, sizeof *m);
-  if (!b && len == 0) return kgml_fail(detail, KGML_E_TRUNCATED, "empty model");
-  if (!b) return kgml_fail(detail, KGML_E_INVAL, "no buffer");
+  if (!b && len == 0) return kg_fail(detail, KGML_E_TRUNCATED, "empty model");
+  if (!b) return kg_fail(detail, KGML_E_INVAL, "no buffer");
   if (len < KGF_HDR)
-    return kgml_fail(detail, KGML_E_TRUNCATED, "%zu bytes, header needs %u", len, KGF_HDR);
+    return kg_fail(detail, KGML_E_TRUNCATED, "%zu bytes, header needs %u", len, KGF_HDR);
   if (memcmp(b, KGF_MAGIC, 4) != 0)
-    return kgml_fail(detail, KGML_E_MAGIC, "not a kgml float model (magic)");
+    return kg_fail(detail, KGML_E_MAGIC, "not a kgml float model (magic)");
   if (kgml_rd_le16(b + 4) != KGF_VERSION)
-    return kgml_fail(detail, KGML_E_VERSION, "float model version %u, expected %u",
+    return kg_fail(detail, KGML_E_VERSION, "float model version %u, expected %u",
                      kgml_rd_le16(b + 4), KGF_VERSION);
   const uint32_t total = kgml_rd_le32(b + 44);
   if (len < total)
-    return kgml_fail(detail, KGML_E_TRUNCATED, "%zu bytes, header declares %u", len, total);
+    return kg_fail(detail, KGML_E_TRUNCATED, "%zu bytes, header declares %u", len, total);
   if (len > total)
-    return kgml_fail(detail, KGML_E_TRAILING, "%zu bytes, header declares %u", len, total);
+    return kg_fail(detail, KGML_E_TRAILING, "%zu bytes, header declares %u", len, total);
   if (total < KGF_HDR + 4)
-    return kgml_fail(detail, KGML_E_HEADER, "declared size %u too small", total);
+    return kg_fail(detail, KGML_E_HEADER, "declared size %u too small", total);
   if (kgml_rd_le32(b + total - 4) != (uint32_t)crc32(0L, b, (uInt)(total - 4)))
-    return kgml_fail(detail, KGML_E_CRC, "float model CRC-32 mismatch");
+    return kg_fail(detail, KGML_E_CRC, "float model CRC-32 mismatch");
   if (kgml_rd_le16(b + 6) != KGF_HDR)
-    return kgml_fail(detail, KGML_E_HEADER, "header size %u", kgml_rd_le16(b + 6));
+    return kg_fail(detail, KGML_E_HEADER, "header size %u", kgml_rd_le16(b + 6));
   const uint32_t nl = kgml_rd_le32(b + 36), np = kgml_rd_le32(b + 40);
   if (nl == 0 || nl > KGML_MAX_LAYERS)
-    return kgml_fail(detail, KGML_E_HEADER, "%u layers", nl);
+    return kg_fail(detail, KGML_E_HEADER, "%u layers", nl);
   if ((uint64_t)KGF_HDR + (uint64_t)nl * KGF_LAYER + (uint64_t)np * 4 + 4 != total)
-    return kgml_fail(detail, KGML_E_LAYOUT, "size %u does not match %u layers, %u params",
+    return kg_fail(detail, KGML_E_LAYOUT, "size %u does not match %u layers, %u params",
                      total, nl, np);
   char arch[KGML_ARCH_LEN + 1] = {0};
   memcpy(arch, b + 8, KGML_ARCH_LEN);
@@ -238,7 +239,7 @@ int kgml_model_parse(kgml_model *m, const uint8_t *b, size_t len, char *detail) 
   if (m->n_params != np) {
     const size_t need = m->n_params;
     memset(m, 0, sizeof *m);
-    return kgml_fail(detail, KGML_E_LAYOUT, "layers need %zu params, file has %u", need, np);
+    return kg_fail(detail, KGML_E_LAYOUT, "layers need %zu params, file has %u", need, np);
   }
   if ((rc = alloc_params(m, detail)) != KGML_OK) {
     memset(m, 0, sizeof *m);
@@ -248,84 +249,33 @@ int kgml_model_parse(kgml_model *m, const uint8_t *b, size_t len, char *detail) 
     m->params[i] = kgml_u2f(kgml_rd_le32(p));
     if (!isfinite(m->params[i])) {
       kgml_model_free(m);
-      return kgml_fail(detail, KGML_E_NUMERIC, "parameter %zu is not finite", i);
+      return kg_fail(detail, KGML_E_NUMERIC, "parameter %zu is not finite", i);
     }
   }
   return KGML_OK;
 }
 
 int kgml_read_file(const char *path, uint8_t **buf, size_t *len, size_t max_len, char *detail) {
-  *buf = NULL;
-  *len = 0;
-  FILE *f = fopen(path, "rb");
-  if (!f) return kgml_fail(detail, KGML_E_IO, "%s: %s", path, strerror(errno));
-  size_t cap = 65536, n = 0;
-  uint8_t *b = malloc(cap);
-  if (!b) {
-    fclose(f);
-    return kgml_fail(detail, KGML_E_NOMEM, "%s: out of memory", path);
-  }
-  for (;;) {
-    if (n == cap) {
-      if (cap > max_len) {
-        free(b);
-        fclose(f);
-        return kgml_fail(detail, KGML_E_DIMS, "%s: larger than %zu bytes", path, max_len);
-      }
-      uint8_t *nb = realloc(b, cap * 2);
-      if (!nb) {
-        free(b);
-        fclose(f);
-        return kgml_fail(detail, KGML_E_NOMEM, "%s: out of memory", path);
-      }
-      b = nb;
-      cap *= 2;
-    }
-    size_t got = fread(b + n, 1, cap - n, f);
-    n += got;
-    if (got == 0) break;
-  }
-  int err = ferror(f);
-  fclose(f);
-  if (err) {
-    free(b);
-    return kgml_fail(detail, KGML_E_IO, "%s: read error", path);
-  }
-  *buf = b;
-  *len = n;
-  return KGML_OK;
+  return kgml_from_kg(kg_file_read(path, max_len, buf, len, detail));
 }
 
 int kgml_write_file(const char *path, const uint8_t *buf, size_t len, char *detail) {
-  char tmp[4200];
-  if (snprintf(tmp, sizeof tmp, "%s.tmp", path) >= (int)sizeof tmp)
-    return kgml_fail(detail, KGML_E_INVAL, "path too long");
-  FILE *f = fopen(tmp, "wb");
-  if (!f) return kgml_fail(detail, KGML_E_IO, "%s: %s", tmp, strerror(errno));
-  size_t put = fwrite(buf, 1, len, f);
-  int bad = put != len;
-  if (fclose(f) != 0) bad = 1;
-  if (bad || rename(tmp, path) != 0) {
-    int e = errno;
-    remove(tmp);
-    return kgml_fail(detail, KGML_E_IO, "%s: %s", path, strerror(e));
-  }
-  return KGML_OK;
+  return kgml_from_kg(kg_file_write(path, buf, len, 1, 0644u, detail));
 }
 
 int kgml_model_save(const kgml_model *m, const char *path, char *detail) {
-  if (!path) return kgml_fail(detail, KGML_E_INVAL, "no path");
+  if (!path) return kg_fail(detail, KGML_E_INVAL, "no path");
   uint8_t *b;
   size_t len;
   int rc = kgml_model_serialize(m, &b, &len);
-  if (rc != KGML_OK) return kgml_fail(detail, rc, "cannot serialize the model");
+  if (rc != KGML_OK) return kg_fail(detail, rc, "cannot serialize the model");
   rc = kgml_write_file(path, b, len, detail);
   free(b);
   return rc;
 }
 
 int kgml_model_load(kgml_model *m, const char *path, char *detail) {
-  if (!m || !path) return kgml_fail(detail, KGML_E_INVAL, "bad argument");
+  if (!m || !path) return kg_fail(detail, KGML_E_INVAL, "bad argument");
   memset(m, 0, sizeof *m);
   uint8_t *b;
   size_t len;

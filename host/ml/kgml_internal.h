@@ -2,28 +2,16 @@
 #ifndef KGML_INTERNAL_H
 #define KGML_INTERNAL_H
 
-#include <stdarg.h>
+#include <stddef.h>
 #include <stdint.h>
-#include <stdio.h>
 
 #include "kgml/error.h"
 
-#if defined(__GNUC__)
-#define KGML_PRINTF(a, b) __attribute__((format(printf, a, b)))
-#else
-#define KGML_PRINTF(a, b)
-#endif
+/* Messages: kg_fail(detail, KGML_E_..., fmt, ...) (kgmac/status.h). */
+#include "kgmac/status.h"
 
-/* Write a message to detail (if not NULL) and return code. */
-static inline KGML_PRINTF(3, 4) int kgml_fail(char *detail, int code, const char *fmt, ...) {
-  if (detail) {
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(detail, KGML_DETAIL_LEN, fmt, ap);
-    va_end(ap);
-  }
-  return code;
-}
+/* A KG_E_* code of kgmac/file_io.h as the KGML_E_* code of kgml/error.h. */
+int kgml_from_kg(int kg_code);
 
 static inline uint32_t kgml_rd_be32(const uint8_t *p) {
   return ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) | ((uint32_t)p[2] << 8) | p[3];
@@ -55,9 +43,10 @@ static inline uint32_t kgml_f2u(float f) {
   return x.u;
 }
 
-/* Read a whole file into memory (malloc'd, caller frees). */
+/* kg_file_read / kg_file_write (kgmac/file_io.h) with KGML_E_* codes. The
+ * writer replaces an existing regular file (host outputs are documented
+ * as overwritten) but never a directory, FIFO, device or socket. */
 int kgml_read_file(const char *path, uint8_t **buf, size_t *len, size_t max_len, char *detail);
-/* Write a buffer to path atomically (path.tmp then rename). */
 int kgml_write_file(const char *path, const uint8_t *buf, size_t len, char *detail);
 
 #endif

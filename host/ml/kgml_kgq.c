@@ -54,59 +54,59 @@ static int ch_ok(uint32_t v) {
 /* Model-level fields and every layer's shape (no arrays). */
 static int validate_shapes(const kg_qmodel *m, char *detail) {
   if (m->n_layers == 0 || m->n_layers > KGQ_MAX_LAYERS)
-    return kgml_fail(detail, KGML_E_HEADER, "%u layers (allowed 1..%u)", m->n_layers,
+    return kg_fail(detail, KGML_E_HEADER, "%u layers (allowed 1..%u)", m->n_layers,
                      KGQ_MAX_LAYERS);
   if (!side_ok(m->in_h) || !side_ok(m->in_w) || !ch_ok(m->in_c))
-    return kgml_fail(detail, KGML_E_DIMS, "input %ux%ux%u out of range", m->in_h, m->in_w,
+    return kg_fail(detail, KGML_E_DIMS, "input %ux%ux%u out of range", m->in_h, m->in_w,
                      m->in_c);
   if (!scale_ok(m->in_scale))
-    return kgml_fail(detail, KGML_E_SCALE, "input scale %g is not a positive number",
+    return kg_fail(detail, KGML_E_SCALE, "input scale %g is not a positive number",
                      (double)m->in_scale);
   if (m->in_zero != 0)
-    return kgml_fail(detail, KGML_E_HEADER, "input zero point %d (must be 0: symmetric)",
+    return kg_fail(detail, KGML_E_HEADER, "input zero point %d (must be 0: symmetric)",
                      m->in_zero);
   uint32_t h = m->in_h, w = m->in_w, c = m->in_c;
   for (uint32_t l = 0; l < m->n_layers; l++) {
     const kg_qlayer *L = &m->layers[l];
     if (L->type != KGQ_FC && L->type != KGQ_CONV)
-      return kgml_fail(detail, KGML_E_LAYER_TYPE, "layer %u: type %u (1 = FC, 2 = CONV)", l,
+      return kg_fail(detail, KGML_E_LAYER_TYPE, "layer %u: type %u (1 = FC, 2 = CONV)", l,
                        L->type);
-    if (L->relu > 1) return kgml_fail(detail, KGML_E_HEADER, "layer %u: relu %u", l, L->relu);
+    if (L->relu > 1) return kg_fail(detail, KGML_E_HEADER, "layer %u: relu %u", l, L->relu);
     if (L->in_h != h || L->in_w != w || L->in_c != c)
-      return kgml_fail(detail, KGML_E_CHAIN, "layer %u: input %ux%ux%u but %s is %ux%ux%u", l,
+      return kg_fail(detail, KGML_E_CHAIN, "layer %u: input %ux%ux%u but %s is %ux%ux%u", l,
                        L->in_h, L->in_w, L->in_c, l ? "the previous output" : "the model input",
                        h, w, c);
     if (!side_ok(L->out_h) || !side_ok(L->out_w) || !ch_ok(L->out_c))
-      return kgml_fail(detail, KGML_E_DIMS, "layer %u: output %ux%ux%u out of range", l,
+      return kg_fail(detail, KGML_E_DIMS, "layer %u: output %ux%ux%u out of range", l,
                        L->out_h, L->out_w, L->out_c);
     if (L->type == KGQ_FC) {
       if (L->kh || L->kw || L->stride || L->pad)
-        return kgml_fail(detail, KGML_E_CONV, "layer %u: FC with kernel/stride/pad set", l);
+        return kg_fail(detail, KGML_E_CONV, "layer %u: FC with kernel/stride/pad set", l);
       if (L->out_h != 1 || L->out_w != 1)
-        return kgml_fail(detail, KGML_E_DIMS, "layer %u: FC output must be 1x1xN", l);
+        return kg_fail(detail, KGML_E_DIMS, "layer %u: FC output must be 1x1xN", l);
       if ((uint64_t)L->K != (uint64_t)h * w * c)
-        return kgml_fail(detail, KGML_E_DIMS, "layer %u: FC K = %u, input has %llu values", l,
+        return kg_fail(detail, KGML_E_DIMS, "layer %u: FC K = %u, input has %llu values", l,
                          L->K, (unsigned long long)h * w * c);
     } else {
       const kg_conv_shape s = {h, w, c, L->out_c, L->kh, L->kw, L->stride, L->pad};
       if (kg_conv_shape_check(&s) != KG_REF_OK)
-        return kgml_fail(detail, KGML_E_CONV, "layer %u: kernel %ux%u stride %u pad %u on %ux%u",
+        return kg_fail(detail, KGML_E_CONV, "layer %u: kernel %ux%u stride %u pad %u on %ux%u",
                          l, L->kh, L->kw, L->stride, L->pad, h, w);
       if (L->out_h != kg_conv_out_h(&s) || L->out_w != kg_conv_out_w(&s))
-        return kgml_fail(detail, KGML_E_DIMS, "layer %u: conv output %ux%u, expected %ux%u", l,
+        return kg_fail(detail, KGML_E_DIMS, "layer %u: conv output %ux%u, expected %ux%u", l,
                          L->out_h, L->out_w, kg_conv_out_h(&s), kg_conv_out_w(&s));
       if (L->K != L->kh * L->kw * c)
-        return kgml_fail(detail, KGML_E_DIMS, "layer %u: conv K = %u, expected %u", l, L->K,
+        return kg_fail(detail, KGML_E_DIMS, "layer %u: conv K = %u, expected %u", l, L->K,
                          L->kh * L->kw * c);
     }
     if (L->N != L->out_c)
-      return kgml_fail(detail, KGML_E_DIMS, "layer %u: N = %u but %u output channels", l, L->N,
+      return kg_fail(detail, KGML_E_DIMS, "layer %u: N = %u but %u output channels", l, L->N,
                        L->out_c);
     if (L->K == 0 || (uint64_t)L->K * L->N > KGQ_MAX_LAYER_WEIGHTS)
-      return kgml_fail(detail, KGML_E_DIMS, "layer %u: %u x %u weights (limit %u)", l, L->K,
+      return kg_fail(detail, KGML_E_DIMS, "layer %u: %u x %u weights (limit %u)", l, L->K,
                        L->N, KGQ_MAX_LAYER_WEIGHTS);
     if (!scale_ok(L->out_scale))
-      return kgml_fail(detail, KGML_E_SCALE, "layer %u: output scale %g", l,
+      return kg_fail(detail, KGML_E_SCALE, "layer %u: output scale %g", l,
                        (double)L->out_scale);
     h = L->out_h;
     w = L->out_w;
@@ -119,33 +119,33 @@ static int validate_values(const kg_qmodel *m, char *detail) {
   for (uint32_t l = 0; l < m->n_layers; l++) {
     const kg_qlayer *L = &m->layers[l];
     if (!L->bias || !L->mult || !L->shift || !L->w_scale || !L->W)
-      return kgml_fail(detail, KGML_E_INVAL, "layer %u: missing array", l);
+      return kg_fail(detail, KGML_E_INVAL, "layer %u: missing array", l);
     for (uint32_t n = 0; n < L->N; n++) {
       if (L->mult[n] < 0 || L->shift[n] < 1 || L->shift[n] > 62)
-        return kgml_fail(detail, KGML_E_REQUANT,
+        return kg_fail(detail, KGML_E_REQUANT,
                          "layer %u channel %u: mult %d shift %u (need [0,2^31) and [1,62])", l, n,
                          L->mult[n], L->shift[n]);
       if (!scale_ok(L->w_scale[n]))
-        return kgml_fail(detail, KGML_E_SCALE, "layer %u channel %u: weight scale %g", l, n,
+        return kg_fail(detail, KGML_E_SCALE, "layer %u channel %u: weight scale %g", l, n,
                          (double)L->w_scale[n]);
     }
     const size_t kn = (size_t)L->K * L->N;
     for (size_t i = 0; i < kn; i++)
       if (L->W[i] == INT8_MIN)
-        return kgml_fail(detail, KGML_E_WEIGHT, "layer %u: weight W[%zu][%zu] is -128", l,
+        return kg_fail(detail, KGML_E_WEIGHT, "layer %u: weight W[%zu][%zu] is -128", l,
                          i / L->N, i % L->N);
   }
   return KGML_OK;
 }
 
 int kg_qmodel_validate(const kg_qmodel *m, char *detail) {
-  if (!m || !m->layers) return kgml_fail(detail, KGML_E_INVAL, "no model");
+  if (!m || !m->layers) return kg_fail(detail, KGML_E_INVAL, "no model");
   int rc = validate_shapes(m, detail);
   return rc != KGML_OK ? rc : validate_values(m, detail);
 }
 
 int kg_qmodel_serialize(const kg_qmodel *m, uint8_t **buf, size_t *len, char *detail) {
-  if (!buf || !len) return kgml_fail(detail, KGML_E_INVAL, "bad argument");
+  if (!buf || !len) return kg_fail(detail, KGML_E_INVAL, "bad argument");
   int rc = kg_qmodel_validate(m, detail);
   if (rc != KGML_OK) return rc;
   const uint64_t lt = KGQ_HEADER_SIZE, poff = lt + (uint64_t)m->n_layers * KGQ_LAYER_SIZE;
@@ -156,10 +156,10 @@ int kg_qmodel_serialize(const kg_qmodel *m, uint8_t **buf, size_t *len, char *de
   }
   const uint64_t woff = poff + psz, total = woff + wsz + 4;
   if (total > KGQ_MAX_FILE)
-    return kgml_fail(detail, KGML_E_DIMS, "model of %llu bytes exceeds the %u limit",
+    return kg_fail(detail, KGML_E_DIMS, "model of %llu bytes exceeds the %u limit",
                      (unsigned long long)total, KGQ_MAX_FILE);
   uint8_t *b = calloc(1, (size_t)total);
-  if (!b) return kgml_fail(detail, KGML_E_NOMEM, "out of memory");
+  if (!b) return kg_fail(detail, KGML_E_NOMEM, "out of memory");
   memcpy(b + H_MAGIC, KGQ_MAGIC, 4);
   kgml_wr_le16(b + H_VERSION, KGQ_VERSION);
   kgml_wr_le16(b + H_HDRSIZE, KGQ_HEADER_SIZE);
@@ -209,7 +209,7 @@ int kg_qmodel_serialize(const kg_qmodel *m, uint8_t **buf, size_t *len, char *de
 }
 
 int kg_qmodel_save(const kg_qmodel *m, const char *path, char *detail) {
-  if (!path) return kgml_fail(detail, KGML_E_INVAL, "no path");
+  if (!path) return kg_fail(detail, KGML_E_INVAL, "no path");
   uint8_t *b;
   size_t len;
   int rc = kg_qmodel_serialize(m, &b, &len, detail);
@@ -221,39 +221,39 @@ int kg_qmodel_save(const kg_qmodel *m, const char *path, char *detail) {
 
 static int parse(kg_qmodel *m, const uint8_t *b, size_t len, char *detail) {
   if (len < KGQ_HEADER_SIZE)
-    return kgml_fail(detail, KGML_E_TRUNCATED, "%zu bytes; the header alone is %u", len,
+    return kg_fail(detail, KGML_E_TRUNCATED, "%zu bytes; the header alone is %u", len,
                      KGQ_HEADER_SIZE);
   if (memcmp(b + H_MAGIC, KGQ_MAGIC, 4) != 0)
-    return kgml_fail(detail, KGML_E_MAGIC, "not a .kgq model (magic %02x %02x %02x %02x)",
+    return kg_fail(detail, KGML_E_MAGIC, "not a .kgq model (magic %02x %02x %02x %02x)",
                      b[0], b[1], b[2], b[3]);
   if (kgml_rd_le16(b + H_VERSION) != KGQ_VERSION)
-    return kgml_fail(detail, KGML_E_VERSION, ".kgq version %u; this reader knows %u",
+    return kg_fail(detail, KGML_E_VERSION, ".kgq version %u; this reader knows %u",
                      kgml_rd_le16(b + H_VERSION), KGQ_VERSION);
   const uint32_t total = kgml_rd_le32(b + H_TOTAL);
   if (len < total)
-    return kgml_fail(detail, KGML_E_TRUNCATED, "%zu bytes; the header declares %u", len, total);
+    return kg_fail(detail, KGML_E_TRUNCATED, "%zu bytes; the header declares %u", len, total);
   if (len > total)
-    return kgml_fail(detail, KGML_E_TRAILING, "%zu bytes; the header declares %u", len, total);
+    return kg_fail(detail, KGML_E_TRAILING, "%zu bytes; the header declares %u", len, total);
   if (total < KGQ_HEADER_SIZE + 4 || total > KGQ_MAX_FILE)
-    return kgml_fail(detail, KGML_E_HEADER, "declared size %u out of range", total);
+    return kg_fail(detail, KGML_E_HEADER, "declared size %u out of range", total);
   const uint32_t crc = (uint32_t)crc32(0L, b, (uInt)(total - 4));
   if (kgml_rd_le32(b + total - 4) != crc)
-    return kgml_fail(detail, KGML_E_CRC, "CRC-32 %08x, computed %08x",
+    return kg_fail(detail, KGML_E_CRC, "CRC-32 %08x, computed %08x",
                      kgml_rd_le32(b + total - 4), crc);
   if (kgml_rd_le16(b + H_HDRSIZE) != KGQ_HEADER_SIZE)
-    return kgml_fail(detail, KGML_E_HEADER, "header size %u, expected %u",
+    return kg_fail(detail, KGML_E_HEADER, "header size %u, expected %u",
                      kgml_rd_le16(b + H_HDRSIZE), KGQ_HEADER_SIZE);
   if (kgml_rd_le32(b + H_FLAGS) != 0)
-    return kgml_fail(detail, KGML_E_HEADER, "unknown flags 0x%08x", kgml_rd_le32(b + H_FLAGS));
+    return kg_fail(detail, KGML_E_HEADER, "unknown flags 0x%08x", kgml_rd_le32(b + H_FLAGS));
   if (kgml_rd_le32(b + H_RESERVED) != 0)
-    return kgml_fail(detail, KGML_E_HEADER, "reserved header field is not zero");
+    return kg_fail(detail, KGML_E_HEADER, "reserved header field is not zero");
   const uint32_t nl = kgml_rd_le32(b + H_NLAYERS);
   if (nl == 0 || nl > KGQ_MAX_LAYERS)
-    return kgml_fail(detail, KGML_E_HEADER, "%u layers (allowed 1..%u)", nl, KGQ_MAX_LAYERS);
+    return kg_fail(detail, KGML_E_HEADER, "%u layers (allowed 1..%u)", nl, KGQ_MAX_LAYERS);
   const uint64_t lt = kgml_rd_le32(b + H_LT_OFF), poff = kgml_rd_le32(b + H_P_OFF);
   if (lt != KGQ_HEADER_SIZE || poff != lt + (uint64_t)nl * KGQ_LAYER_SIZE ||
       poff > (uint64_t)total - 4)
-    return kgml_fail(detail, KGML_E_LAYOUT, "layer table at %llu, parameters at %llu",
+    return kg_fail(detail, KGML_E_LAYOUT, "layer table at %llu, parameters at %llu",
                      (unsigned long long)lt, (unsigned long long)poff);
   m->n_layers = nl;
   m->in_h = kgml_rd_le32(b + H_IN_H);
@@ -262,7 +262,7 @@ static int parse(kg_qmodel *m, const uint8_t *b, size_t len, char *detail) {
   m->in_scale = kgml_u2f(kgml_rd_le32(b + H_IN_SCALE));
   m->in_zero = (int32_t)kgml_rd_le32(b + H_IN_ZERO);
   m->layers = calloc(nl, sizeof *m->layers);
-  if (!m->layers) return kgml_fail(detail, KGML_E_NOMEM, "out of memory");
+  if (!m->layers) return kg_fail(detail, KGML_E_NOMEM, "out of memory");
   for (uint32_t l = 0; l < nl; l++) {
     const uint8_t *e = b + lt + (size_t)l * KGQ_LAYER_SIZE;
     kg_qlayer *L = &m->layers[l];
@@ -277,7 +277,7 @@ static int parse(kg_qmodel *m, const uint8_t *b, size_t len, char *detail) {
     for (int i = 0; i < 8; i++) *dims[i] = kgml_rd_le32(e + L_IN_H + 4 * i);
     L->out_scale = kgml_u2f(kgml_rd_le32(e + L_SCALE));
     if (kgml_rd_le16(e + L_RES0) || kgml_rd_le32(e + L_RES1) || kgml_rd_le32(e + L_RES2))
-      return kgml_fail(detail, KGML_E_HEADER, "layer %u: reserved field is not zero", l);
+      return kg_fail(detail, KGML_E_HEADER, "layer %u: reserved field is not zero", l);
   }
   int rc = validate_shapes(m, detail);
   if (rc != KGML_OK) return rc;
@@ -288,7 +288,7 @@ static int parse(kg_qmodel *m, const uint8_t *b, size_t len, char *detail) {
     const kg_qlayer *L = &m->layers[l];
     if (kgml_rd_le32(e + L_P_OFF) != pr || kgml_rd_le32(e + L_W_OFF) != wr ||
         kgml_rd_le32(e + L_W_SIZE) != (uint64_t)L->K * L->N)
-      return kgml_fail(detail, KGML_E_LAYOUT,
+      return kg_fail(detail, KGML_E_LAYOUT,
                        "layer %u: parameters at +%u, weights at +%u (%u bytes); expected +%llu, "
                        "+%llu (%llu bytes)",
                        l, kgml_rd_le32(e + L_P_OFF), kgml_rd_le32(e + L_W_OFF),
@@ -300,7 +300,7 @@ static int parse(kg_qmodel *m, const uint8_t *b, size_t len, char *detail) {
   const uint64_t psz = kgml_rd_le32(b + H_P_SIZE), woff = kgml_rd_le32(b + H_W_OFF),
                  wsz = kgml_rd_le32(b + H_W_SIZE);
   if (psz != pr || woff != poff + pr || wsz != wr || woff + wsz + 4 != total)
-    return kgml_fail(detail, KGML_E_LAYOUT,
+    return kg_fail(detail, KGML_E_LAYOUT,
                      "sections (params %llu+%llu, weights %llu+%llu) do not match the layers "
                      "and the file size %u",
                      (unsigned long long)poff, (unsigned long long)psz,
@@ -315,7 +315,7 @@ static int parse(kg_qmodel *m, const uint8_t *b, size_t len, char *detail) {
     L->shift = malloc(N);
     L->W = malloc(kn);
     if (!L->bias || !L->mult || !L->w_scale || !L->shift || !L->W)
-      return kgml_fail(detail, KGML_E_NOMEM, "out of memory");
+      return kg_fail(detail, KGML_E_NOMEM, "out of memory");
     const uint8_t *p = b + poff + pr;
     for (size_t n = 0; n < N; n++) {
       L->bias[n] = (int32_t)kgml_rd_le32(p + 4 * n);
@@ -325,7 +325,7 @@ static int parse(kg_qmodel *m, const uint8_t *b, size_t len, char *detail) {
     }
     for (size_t n = N; n < ((N + 3) & ~(size_t)3); n++)
       if (p[12 * N + n] != 0)
-        return kgml_fail(detail, KGML_E_HEADER, "layer %u: nonzero padding after shifts", l);
+        return kg_fail(detail, KGML_E_HEADER, "layer %u: nonzero padding after shifts", l);
     memcpy(L->W, b + woff + wr, kn);
     pr += params_size(L->N);
     wr += kn;
@@ -334,17 +334,17 @@ static int parse(kg_qmodel *m, const uint8_t *b, size_t len, char *detail) {
 }
 
 int kg_qmodel_parse(kg_qmodel *m, const uint8_t *buf, size_t len, char *detail) {
-  if (!m) return kgml_fail(detail, KGML_E_INVAL, "no model");
+  if (!m) return kg_fail(detail, KGML_E_INVAL, "no model");
   memset(m, 0, sizeof *m);
-  if (!buf && len == 0) return kgml_fail(detail, KGML_E_TRUNCATED, "empty model");
-  if (!buf) return kgml_fail(detail, KGML_E_INVAL, "no buffer");
+  if (!buf && len == 0) return kg_fail(detail, KGML_E_TRUNCATED, "empty model");
+  if (!buf) return kg_fail(detail, KGML_E_INVAL, "no buffer");
   int rc = parse(m, buf, len, detail);
   if (rc != KGML_OK) kg_qmodel_free(m);
   return rc;
 }
 
 int kg_qmodel_load(kg_qmodel *m, const char *path, char *detail) {
-  if (!m || !path) return kgml_fail(detail, KGML_E_INVAL, "bad argument");
+  if (!m || !path) return kg_fail(detail, KGML_E_INVAL, "bad argument");
   memset(m, 0, sizeof *m);
   uint8_t *b;
   size_t len;

@@ -56,17 +56,17 @@ static int calibrate(const kgml_model *fm, const uint8_t *pix, uint32_t n, doubl
 
 int kgml_quantize(const kgml_model *fm, const kgml_dataset *calib, uint32_t n_calib,
                   kg_qmodel *out, char *detail) {
-  if (!fm || !fm->params || !calib || !out) return kgml_fail(detail, KGML_E_INVAL, "bad argument");
+  if (!fm || !fm->params || !calib || !out) return kg_fail(detail, KGML_E_INVAL, "bad argument");
   memset(out, 0, sizeof *out);
   if ((size_t)calib->rows * calib->cols != (size_t)fm->in_h * fm->in_w * fm->in_c)
-    return kgml_fail(detail, KGML_E_MISMATCH, "calibration images do not fit the model input");
+    return kg_fail(detail, KGML_E_MISMATCH, "calibration images do not fit the model input");
   if (n_calib == 0 || n_calib > calib->n) n_calib = calib->n;
   for (size_t i = 0; i < fm->n_params; i++)
     if (!isfinite(fm->params[i]))
-      return kgml_fail(detail, KGML_E_NUMERIC, "float parameter %zu is not finite", i);
+      return kg_fail(detail, KGML_E_NUMERIC, "float parameter %zu is not finite", i);
   double amax[KGML_MAX_LAYERS];
   int rc = calibrate(fm, calib->pix, n_calib, amax);
-  if (rc != KGML_OK) return kgml_fail(detail, rc, "calibration failed");
+  if (rc != KGML_OK) return kg_fail(detail, rc, "calibration failed");
 
   out->in_h = fm->in_h;
   out->in_w = fm->in_w;
@@ -75,7 +75,7 @@ int kgml_quantize(const kgml_model *fm, const kgml_dataset *calib, uint32_t n_ca
   out->in_zero = 0;
   out->n_layers = fm->n_layers;
   out->layers = calloc(fm->n_layers, sizeof *out->layers);
-  if (!out->layers) return kgml_fail(detail, KGML_E_NOMEM, "out of memory");
+  if (!out->layers) return kg_fail(detail, KGML_E_NOMEM, "out of memory");
   float s_in = out->in_scale;
   for (uint32_t l = 0; l < fm->n_layers; l++) {
     const kgml_layer *F = &fm->layer[l];
@@ -104,7 +104,7 @@ int kgml_quantize(const kgml_model *fm, const kgml_dataset *calib, uint32_t n_ca
     L->W = malloc((size_t)K * N);
     if (!L->bias || !L->mult || !L->shift || !L->w_scale || !L->W) {
       kg_qmodel_free(out);
-      return kgml_fail(detail, KGML_E_NOMEM, "out of memory");
+      return kg_fail(detail, KGML_E_NOMEM, "out of memory");
     }
     for (uint32_t n = 0; n < N; n++) {
       double wmax = 0.0;
@@ -124,7 +124,7 @@ int kgml_quantize(const kgml_model *fm, const kgml_dataset *calib, uint32_t n_ca
       const double bq = nearbyint((double)F->b[n] / acc_scale);
       if (!(fabs(bq) <= 2147483647.0)) {
         kg_qmodel_free(out);
-        return kgml_fail(detail, KGML_E_SCALE,
+        return kg_fail(detail, KGML_E_SCALE,
                          "layer %u channel %u: bias %g does not fit int32 at scale %g", l, n,
                          (double)F->b[n], acc_scale);
       }
@@ -132,7 +132,7 @@ int kgml_quantize(const kgml_model *fm, const kgml_dataset *calib, uint32_t n_ca
       const double M = acc_scale / (double)L->out_scale;
       if (kgml_requant_params(M, &L->mult[n], &L->shift[n]) != KGML_OK) {
         kg_qmodel_free(out);
-        return kgml_fail(detail, KGML_E_SCALE,
+        return kg_fail(detail, KGML_E_SCALE,
                          "layer %u channel %u: requantization scale %g is not representable as "
                          "mult/2^shift with mult < 2^31 and 1 <= shift <= 62",
                          l, n, M);

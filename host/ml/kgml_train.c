@@ -83,17 +83,17 @@ static void *shard_step(void *arg) {
 
 int kgml_train(kgml_model *m, const kgml_dataset *ds, const kgml_train_opts *o,
                kgml_epoch_stats *last, char *detail) {
-  if (!m || !m->params || !ds || !o) return kgml_fail(detail, KGML_E_INVAL, "bad argument");
+  if (!m || !m->params || !ds || !o) return kg_fail(detail, KGML_E_INVAL, "bad argument");
   if (o->epochs == 0 || o->batch < 2 || !(o->lr > 0.0) || o->lr_final < 0.0)
-    return kgml_fail(detail, KGML_E_INVAL, "epochs, batch or learning rate out of range");
+    return kg_fail(detail, KGML_E_INVAL, "epochs, batch or learning rate out of range");
   if ((size_t)ds->rows * ds->cols != (size_t)m->in_h * m->in_w * m->in_c)
-    return kgml_fail(detail, KGML_E_MISMATCH, "images are %ux%u, the model takes %ux%ux%u",
+    return kg_fail(detail, KGML_E_MISMATCH, "images are %ux%u, the model takes %ux%ux%u",
                      ds->rows, ds->cols, m->in_h, m->in_w, m->in_c);
   if (kgml_model_classes(m) < 10)
-    return kgml_fail(detail, KGML_E_MISMATCH, "the model has fewer than 10 outputs");
+    return kg_fail(detail, KGML_E_MISMATCH, "the model has fewer than 10 outputs");
   const uint32_t n = (o->n_train && o->n_train < ds->n) ? o->n_train : ds->n;
   const uint32_t B = o->batch < n ? o->batch : n;
-  if (n < 2) return kgml_fail(detail, KGML_E_INVAL, "need at least 2 training images");
+  if (n < 2) return kg_fail(detail, KGML_E_INVAL, "need at least 2 training images");
   const uint32_t steps_per_epoch = (n + B - 1) / B;
   uint64_t total_steps = (uint64_t)steps_per_epoch * o->epochs;
   if (o->max_steps && o->max_steps < total_steps) total_steps = o->max_steps;
@@ -106,13 +106,13 @@ int kgml_train(kgml_model *m, const kgml_dataset *ds, const kgml_train_opts *o,
   shard sh[KGML_TRAIN_SHARDS];
   memset(sh, 0, sizeof sh);
   if (!perm || !adam) {
-    rc = kgml_fail(detail, KGML_E_NOMEM, "out of memory");
+    rc = kg_fail(detail, KGML_E_NOMEM, "out of memory");
     goto out;
   }
   for (uint32_t l = 1; l < m->n_layers; l++) {
     wt[l] = malloc((size_t)m->layer[l].K * m->layer[l].N * sizeof(float));
     if (!wt[l]) {
-      rc = kgml_fail(detail, KGML_E_NOMEM, "out of memory");
+      rc = kg_fail(detail, KGML_E_NOMEM, "out of memory");
       goto out;
     }
   }
@@ -120,7 +120,7 @@ int kgml_train(kgml_model *m, const kgml_dataset *ds, const kgml_train_opts *o,
   for (int s = 0; s < KGML_TRAIN_SHARDS; s++) {
     sh[s].grad = malloc(P * sizeof(float));
     if (!sh[s].grad || kgml_ws_init(&sh[s].ws, m, cap, 1) != KGML_OK) {
-      rc = kgml_fail(detail, KGML_E_NOMEM, "out of memory");
+      rc = kg_fail(detail, KGML_E_NOMEM, "out of memory");
       goto out;
     }
     sh[s].m = m;
@@ -167,7 +167,7 @@ int kgml_train(kgml_model *m, const kgml_dataset *ds, const kgml_train_opts *o,
         correct += sh[s].correct;
       }
       if (!isfinite(bl)) {
-        rc = kgml_fail(detail, KGML_E_NUMERIC, "loss diverged at epoch %u step %u", ep, step + 1);
+        rc = kg_fail(detail, KGML_E_NUMERIC, "loss diverged at epoch %u step %u", ep, step + 1);
         goto out;
       }
       loss_sum += bl;
@@ -196,7 +196,7 @@ int kgml_train(kgml_model *m, const kgml_dataset *ds, const kgml_train_opts *o,
     if (o->test) {
       rc = kgml_evaluate(m, o->test, nthreads, &st.test_acc);
       if (rc != KGML_OK) {
-        kgml_fail(detail, rc, "evaluation failed");
+        kg_fail(detail, rc, "evaluation failed");
         goto out;
       }
     }

@@ -205,7 +205,7 @@ TEST_P(DriverE2E, GeneratedKeysAndFileLoad) {
   EXPECT_EQ(kgd::reference(q.q, in, 3), infer(m, in, 3));
   std::remove(path.c_str());
   kg_model* none = reinterpret_cast<kg_model*>(0x1);
-  EXPECT_EQ(KG_E_IO, kg_model_load(dev.get(), path.c_str(), &none));
+  EXPECT_EQ(KG_E_NOENT, kg_model_load(dev.get(), path.c_str(), &none));
   EXPECT_EQ(nullptr, none);
   EXPECT_NE(std::string(), kg_last_error(dev.get()));
   kg_keys_wipe(&k);

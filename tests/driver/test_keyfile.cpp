@@ -119,7 +119,7 @@ TEST(KeyFile, MissingWrongPermsAndMalformed) {
   const std::string p = tmp_path("m.kgk");
   kg_keys k = make_keys(4, 4, 16, 7), r;
   char d[KG_DETAIL_LEN];
-  EXPECT_EQ(kg_keyfile_read(p.c_str(), &r, nullptr, nullptr, d), KG_E_KEYFILE);  // missing
+  EXPECT_EQ(kg_keyfile_read(p.c_str(), &r, nullptr, nullptr, d), KG_E_NOENT);  // missing
   ASSERT_EQ(kg_keyfile_write(p.c_str(), &k, 4, 4, 0, d), KG_OK) << d;
   const std::vector<uint8_t> good = slurp(p);
   ASSERT_EQ(good.size(), 16u + 16 + 2 + 4);
@@ -161,8 +161,9 @@ TEST(KeyFile, MissingWrongPermsAndMalformed) {
   b = good;
   b[20] ^= 1;
   expect_bad(b, false, "CRC");
-  // A directory is not a key file.
-  EXPECT_EQ(kg_keyfile_read(KG_TEST_TMP_DIR, &r, nullptr, nullptr, d), KG_E_KEYFILE);
+  // A directory is not a key file, nor can one be replaced by it.
+  EXPECT_EQ(kg_keyfile_read(KG_TEST_TMP_DIR, &r, nullptr, nullptr, d), KG_E_NOTREG);
+  EXPECT_EQ(kg_keyfile_write(KG_TEST_TMP_DIR, &k, 4, 4, 1, d), KG_E_NOTREG);
 }
 
 TEST(KeyFile, ParseTruncatedAtEveryByteAndUnusedSignBits) {

@@ -138,12 +138,16 @@ TEST(KgmCodec, SaveAndLoadFile) {
   ASSERT_EQ(lock_standard(&m), KG_OK);
   const std::string path = std::string(KG_TEST_TMP_DIR) + "/codec_roundtrip.kgm";
   char d[KG_DETAIL_LEN];
-  ASSERT_EQ(kgm_save_file(&m, path.c_str(), d), KG_OK) << d;
+  ASSERT_EQ(kgm_save_file(&m, path.c_str(), 1, d), KG_OK) << d;
   kgm_model p;
   ASSERT_EQ(kgm_load_file(&p, path.c_str(), d), KG_OK) << d;
   expect_same_model(m, p);
   kgm_model_free(&p);
-  EXPECT_EQ(kgm_load_file(&p, (path + ".missing").c_str(), d), KG_E_IO);
+  EXPECT_EQ(kgm_load_file(&p, (path + ".missing").c_str(), d), KG_E_NOENT);
+  // An existing file is kept unless force; a directory is never a model.
+  EXPECT_EQ(kgm_save_file(&m, path.c_str(), 0, d), KG_E_EXISTS);
+  EXPECT_EQ(kgm_load_file(&p, KG_TEST_TMP_DIR, d), KG_E_NOTREG);
+  EXPECT_EQ(kgm_save_file(&m, KG_TEST_TMP_DIR, 1, d), KG_E_NOTREG);
   kgm_model_free(&m);
   kgm_model_free(&m);  // safe twice
 }

@@ -190,7 +190,7 @@ TEST(Idx, MalformedHeaders) {
   px.push_back(9);
   write_bytes(p, idx_bytes(0x08, {3, 4, 5}, px));
   EXPECT_EQ(read3(p, dims), KGML_E_TRAILING) << "extra byte";
-  EXPECT_EQ(read3(tmp_path("does-not-exist.idx"), dims), KGML_E_IO);
+  EXPECT_EQ(read3(tmp_path("does-not-exist.idx"), dims), KGML_E_NOENT);
 }
 
 TEST(Idx, DatasetChecksLabels) {
@@ -208,7 +208,7 @@ TEST(Idx, DatasetChecksLabels) {
   EXPECT_EQ(kgml_dataset_load_files(im.c_str(), lb.c_str(), &ds, detail), KGML_E_IDX);
   write_bytes(lb, idx_bytes(0x08, {2}, {1, 2}));
   EXPECT_EQ(kgml_dataset_load_files(im.c_str(), lb.c_str(), &ds, detail), KGML_E_MISMATCH);
-  EXPECT_EQ(kgml_dataset_load("/nonexistent-dir", "train", &ds, detail), KGML_E_IO);
+  EXPECT_EQ(kgml_dataset_load("/nonexistent-dir", "train", &ds, detail), KGML_E_NOENT);
   // A directory with the ungzipped names works too (the .gz name is tried first).
   const std::string dir = KG_TEST_TMP_DIR;
   write_bytes(dir + "/mini-images-idx3-ubyte", idx_bytes(0x08, {3, 2, 2}, px));
@@ -216,4 +216,33 @@ TEST(Idx, DatasetChecksLabels) {
   ASSERT_EQ(kgml_dataset_load(dir.c_str(), "mini", &ds, detail), KGML_OK) << detail;
   EXPECT_EQ(ds.labels[1], 5);
   kgml_dataset_free(&ds);
+}
+
+TEST(Idx, ReadFirstItemsOnlyAndRefuseNonRegularFiles) {
+  const auto b = small_images();  // 3 images of 4x5
+  const std::string plain = tmp_path("idx_first.idx"), gz = tmp_path("idx_first.idx.gz");
+  write_bytes(plain, b);
+  write_gz(gz, b);
+  for (const auto &p : {plain, gz}) {
+    for (uint32_t want : {1u, 2u, 3u, 9u}) {
+      uint32_t dims[3];
+      uint8_t *data = nullptr;
+      ASSERT_EQ(kgml_idx_read_first(p.c_str(), 3, want, dims, &data, nullptr), KGML_OK) << p;
+      EXPECT_EQ(dims[0], 3u);  // the file's count, whatever was read
+      const uint32_t got = want < 3 ? want : 3;
+      for (size_t i = 0; i < (size_t)got * 20; i++) EXPECT_EQ(data[i], (uint8_t)(i * 7));
+      free(data);
+    }
+  }
+  // A header claiming far more than the file holds: refused from the file
+  // size (plain) or the stream's end (gzip), before the claim is allocated.
+  auto big = idx_bytes(0x08, {1000000, 28, 28}, std::vector<uint8_t>(784, 1));
+  write_bytes(plain, big);
+  write_gz(gz, big);
+  uint32_t dims[3];
+  EXPECT_EQ(read3(plain, dims), KGML_E_TRUNCATED);
+  EXPECT_EQ(read3(gz, dims), KGML_E_TRUNCATED);
+  // A directory and a character device are not IDX files.
+  EXPECT_EQ(read3(KG_TEST_TMP_DIR, dims), KGML_E_NOTREG);
+  EXPECT_EQ(read3("/dev/zero", dims), KGML_E_NOTREG);
 }

@@ -140,7 +140,7 @@ TEST(Kgq, RoundTripIsExact) {
   kg_qmodel_free(&m);
   EXPECT_EQ(m.layers, nullptr);
   kg_qmodel_free(&m);  // a second free is harmless
-  EXPECT_EQ(kg_qmodel_load(&f, kgtest::tmp_path("missing.kgq").c_str(), d), KGML_E_IO);
+  EXPECT_EQ(kg_qmodel_load(&f, kgtest::tmp_path("missing.kgq").c_str(), d), KGML_E_NOENT);
 }
 
 TEST(Kgq, TruncatedAtEveryByte) {

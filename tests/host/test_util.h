@@ -6,6 +6,7 @@
 #include <vector>
 
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <gtest/gtest.h>
 
@@ -27,6 +28,35 @@ inline int run_capture(const std::string &cmd, std::string *out) {
 
 inline std::string tmp_path(const std::string &name) {
   return std::string(KG_TEST_TMP_DIR) + "/" + name;
+}
+
+inline std::vector<uint8_t> read_bytes(const std::string &path);
+
+// The kgmac binary's result: exit status, stdout, stderr.
+struct CliResult {
+  int code;
+  std::string out, err;
+  std::string all() const { return out + err; }
+};
+
+// Run `kgmac ARGS` under `timeout` (a hang ends with exit 124 after
+// `seconds`), stdout and stderr captured apart. stdin is /dev/null unless
+// `input` is a shell prefix such as "cat FILE |".
+inline CliResult run_cli(const std::string &args, const std::string &input = "",
+                         int seconds = 60) {
+  static int seq = 0;
+  const std::string errf =
+      tmp_path("cli_stderr_" + std::to_string(getpid()) + "_" + std::to_string(seq++) + ".txt");
+  const std::string run = "timeout -k 2 " + std::to_string(seconds) + " " +
+                          std::string(KG_TEST_KGMAC) + " " + args;
+  const std::string cmd =
+      input.empty() ? run + " </dev/null 2>" + errf : input + " " + run + " 2>" + errf;
+  CliResult r{-1, "", ""};
+  r.code = run_capture(cmd, &r.out);
+  const std::vector<uint8_t> e = read_bytes(errf);
+  r.err.assign(e.begin(), e.end());
+  std::remove(errf.c_str());
+  return r;
 }
 
 inline void write_bytes(const std::string &path, const std::vector<uint8_t> &b) {

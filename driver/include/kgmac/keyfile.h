@@ -9,11 +9,15 @@
  *      CRC-32C of every preceding byte (4 bytes)
  * The file size must be exactly 16 + aes_len + ceil(rows*cols/8) + 4.
  * Key files hold secrets: kg_keyfile_write creates them with mode 0600
- * (O_EXCL unless force), and kg_keyfile_read refuses one that group or
- * others may read or write (KG_E_KEYPERM), like ssh does.
+ * through kg_file_write (kgmac/file_io.h: atomic, refuses an existing file
+ * unless force, and a directory, FIFO, device or socket always), and
+ * kg_keyfile_read opens them with kg_file_open (a FIFO cannot block it) and
+ * refuses one that group or others may read or write (KG_E_KEYPERM), like
+ * ssh does.
  *
  * Ownership: the caller owns the kg_keys; kg_keys_wipe() clears one.
- * Errors: KG_OK, KG_E_INVAL, KG_E_IO, KG_E_KEYFILE (missing, short, long,
+ * Errors: KG_OK, KG_E_INVAL, KG_E_IO, KG_E_NOENT (no such file or
+ * folder), KG_E_NOTREG (not a regular file), KG_E_KEYFILE (short, long,
  * bad magic/version/sizes/CRC), KG_E_KEYPERM, KG_E_EXISTS; detail (may be
  * NULL, KG_DETAIL_LEN bytes) says what exactly.
  */
@@ -35,6 +39,10 @@ extern "C" {
 /* Fill keys from /dev/urandom: an AES key of aes_len bytes and a sign key
  * of rows*cols bits (policy REFUSE, threshold 3). */
 int kg_keys_generate(kg_keys *keys, uint32_t aes_len, uint32_t rows, uint32_t cols, char *detail);
+/* The same from a 64-bit seed (splitmix64): the same seed gives the same
+ * keys. For reproducible demos and tests only: a seeded key is no secret. */
+int kg_keys_generate_seeded(kg_keys *keys, uint32_t aes_len, uint32_t rows, uint32_t cols,
+                            uint64_t seed, char *detail);
 
 /* rows/cols are recorded in the file; rows*cols must equal keys->sign_bits. */
 int kg_keyfile_write(const char *path, const kg_keys *keys, uint32_t rows, uint32_t cols, int force,

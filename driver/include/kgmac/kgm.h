@@ -99,11 +99,16 @@ int kgm_validate(const kgm_model *m, char *detail);
 /* Parse with full validation: KG_E_TRUNCATED, _MAGIC, _VERSION, _FLAGS,
  * _CRC, _HEADER, _LAYER, _RANGE, _OVERLAP, _TOO_BIG. On error *m is zeroed. */
 int kgm_parse(kgm_model *m, const uint8_t *buf, size_t len, char *detail);
+/* kgm_parse of a file read with kg_file_read (kgmac/file_io.h): also
+ * KG_E_NOENT, KG_E_NOTREG (directory, FIFO, device, socket), KG_E_IO, and
+ * KG_E_TOO_BIG for a file over KGM_MAX_FILE bytes. */
 int kgm_load_file(kgm_model *m, const char *path, char *detail);
 
-/* Serialize (validates first; fills in the CRC) / write atomically. */
+/* Serialize (validates first; fills in the CRC) / write atomically with
+ * kg_file_write: an existing file is replaced only when force is set, and
+ * a directory, FIFO, device or socket never (KG_E_EXISTS, KG_E_NOTREG). */
 int kgm_serialize(const kgm_model *m, uint8_t **buf, size_t *len, char *detail);
-int kgm_save_file(const kgm_model *m, const char *path, char *detail);
+int kgm_save_file(const kgm_model *m, const char *path, int force, char *detail);
 
 /* CRC-32C (Castagnoli, reflected, init and xorout 0xFFFFFFFF);
  * crc32c("123456789") = 0xE3069283. */

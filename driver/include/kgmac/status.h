@@ -7,6 +7,8 @@
 #ifndef KGMAC_STATUS_H
 #define KGMAC_STATUS_H
 
+#include <stdarg.h>
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -19,6 +21,8 @@ enum {
   KG_E_INVAL = -1,       /* bad argument (NULL, size, unknown back-end or option) */
   KG_E_NOMEM = -2,       /* allocation failed */
   KG_E_IO = -3,          /* a file could not be opened, read or written */
+  KG_E_NOENT = -4,       /* no such file, or its folder does not exist */
+  KG_E_NOTREG = -5,      /* not a regular file (directory, FIFO, device, socket) */
   /* Model file (.kgm) */
   KG_E_TRUNCATED = -10,  /* file shorter than its header or its sections say */
   KG_E_MAGIC = -11,      /* not a .kgm file (magic) */
@@ -49,6 +53,19 @@ enum {
 };
 
 const char *kg_strerror(int code);
+
+/* The one "code + one-line message" helper of the driver and host layers:
+ * format the message into detail (KG_DETAIL_LEN bytes, always
+ * NUL-terminated; nothing when detail is NULL) and return code, so that a
+ * failing path reads `return kg_fail(detail, KG_E_IO, "cannot read %s", p);`.
+ * Works for any code space (KG_* here, KGML_* in host/ml). */
+int kg_fail(char *detail, int code, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 3, 4)))
+#endif
+    ;
+/* The same with a va_list (for wrappers that add their own sink). */
+int kg_vfail(char *detail, int code, const char *fmt, va_list ap);
 
 #ifdef __cplusplus
 }

@@ -3,7 +3,10 @@
  * (0 on success, a negative code otherwise). kgml_strerror() gives a static
  * English message. Functions that take a `char *detail` argument also write
  * a more specific message there (at most KGML_DETAIL_LEN bytes, always
- * NUL-terminated); detail may be NULL.
+ * NUL-terminated); detail may be NULL. The message is written by kg_fail
+ * (kgmac/status.h), the one helper the driver and host layers share; file
+ * access goes through kgmac/file_io.h, whose KG_E_* codes map onto the
+ * KGML_E_* below (NOENT, NOTREG, TRUNCATED, NOMEM; the rest KGML_E_IO).
  */
 #ifndef KGML_ERROR_H
 #define KGML_ERROR_H
@@ -14,7 +17,7 @@
 extern "C" {
 #endif
 
-#define KGML_DETAIL_LEN 256
+#define KGML_DETAIL_LEN 256 /* = KG_DETAIL_LEN */
 
 enum {
   KGML_OK           = 0,
@@ -39,7 +42,9 @@ enum {
   KGML_E_SCALE      = -19,  /* scale not representable as mult/2^shift */
   KGML_E_MISMATCH   = -20,  /* data does not fit the model or each other */
   KGML_E_NUMERIC    = -21,  /* non-finite value (NaN/Inf) */
-  KGML_E_THREAD     = -22   /* cannot start a worker thread */
+  KGML_E_THREAD     = -22,  /* cannot start a worker thread */
+  KGML_E_NOENT      = -23,  /* no such file, or its folder does not exist */
+  KGML_E_NOTREG     = -24   /* not a regular file (directory, FIFO, device, socket) */
 };
 
 /* Static message for a KGML_* code. */

@@ -6,7 +6,14 @@
  * sizes, then the data in row-major order. zlib reads gzip and plain files
  * alike. The loader rejects (never crashes on) a bad magic, type or rank,
  * zero or absurd sizes, short data (KGML_E_TRUNCATED), extra data
- * (KGML_E_TRAILING) and a corrupt gzip stream (KGML_E_GZIP).
+ * (KGML_E_TRAILING) and a corrupt gzip stream (KGML_E_GZIP). Files are
+ * opened with kg_file_open (kgmac/file_io.h): a missing file is
+ * KGML_E_NOENT; a directory, pipe, FIFO, device or socket KGML_E_NOTREG,
+ * refused before any read, so a stream is never read at all. Reads are
+ * bounded: a plain file's header is checked against the file's size before
+ * anything is allocated, a gzipped file is inflated only as far as the
+ * header (and max_items) say, and no header may declare more than
+ * KGML_IDX_MAX_BYTES data bytes.
  *
  * Ownership: buffers returned through pointers are malloc'd and owned by
  * the caller (free with the matching *_free function or free()).
@@ -25,11 +32,18 @@ extern "C" {
 #define KGML_IDX_MAX_DIMS 4
 #define KGML_IDX_MAX_COUNT 10000000u  /* items in dimension 0 */
 #define KGML_IDX_MAX_SIDE 4096u       /* any later dimension */
+#define KGML_IDX_MAX_BYTES (1ull << 30) /* data bytes one header may declare */
 
 /* Read an unsigned-byte IDX file with exactly `ndims` dimensions. On
  * success dims[0..ndims-1] holds the sizes and *data the bytes. */
 int kgml_idx_read(const char *path, uint32_t ndims, uint32_t *dims, uint8_t **data,
                   char *detail);
+/* The same, reading only the first min(dims[0], max_items) items (all when
+ * max_items is 0); dims[0] still gives the file's count. When fewer than
+ * all items are read, a gzip stream is not inflated (nor its check value
+ * verified) past them. */
+int kgml_idx_read_first(const char *path, uint32_t ndims, uint32_t max_items, uint32_t *dims,
+                        uint8_t **data, char *detail);
 
 /* A labelled image set: n images of rows x cols bytes, labels in [0, 9]. */
 typedef struct kgml_dataset {
