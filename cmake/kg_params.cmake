@@ -18,6 +18,10 @@ set_property(CACHE KG_DRIVER_CIPHER PROPERTY STRINGS iterative pipelined)
 if(NOT KG_DRIVER_CIPHER MATCHES "^(iterative|pipelined)$")
   message(FATAL_ERROR "kgmac: KG_DRIVER_CIPHER must be iterative or pipelined, not '${KG_DRIVER_CIPHER}'")
 endif()
+# Geometry of the SystemC TLM model (sim/systemc: kg_tlm over the Verilated
+# kg_top, kg_tlm_lt over the functional model). The firmware tests (tests/fw)
+# run on the first entry of KG_TEST_CONFIGS.
+set(KG_TLM_CONFIG "4x4" CACHE STRING "Array geometry of the SystemC TLM model (<rows>x<cols>)")
 # Rows of the accumulator buffer: the largest M a single pass can hold.
 set(KG_ACC_DEPTH 256 CACHE STRING "Accumulator buffer depth (rows of C int32)")
 

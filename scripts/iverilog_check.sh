@@ -4,8 +4,9 @@
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
-srcs=$(find rtl -name '*.v' | sort)
-incs="$(find rtl -type d | sed 's/^/-I/' | tr '\n' ' ') -Icommon/regs/include"
+# Sources: every RTL manifest (rtl/**/*.f, scripts/rtl_files.sh).
+srcs=$(scripts/rtl_files.sh --all | sort -u)
+incs=$(scripts/rtl_files.sh --incdirs --all | sort -u | sed 's/^/-I/' | tr '\n' ' ')
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 fail=0; n=0
 for f in $srcs; do

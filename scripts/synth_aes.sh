@@ -27,7 +27,7 @@ order=(dl_lut dl_ebr ciph_iter ciph_pipe wd_iter)
 for n in "${order[@]}"; do
   [[ -n "${CFG[$n]:-}" ]] || { echo "synth_aes: unknown configuration '$n'" >&2; exit 2; }
 done
-srcs=$(ls "$root"/rtl/aes/*.v | tr '\n' ' ')
+srcs=$("$root"/scripts/rtl_files.sh rtl/aes/kg_weight_decrypt.f | sed "s|^|$root/|" | tr '\n' ' ')
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 
 synth_one() {  # name flow(ice40|xilinx)

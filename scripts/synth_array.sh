@@ -7,12 +7,13 @@
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 R=${1:-4}; C=${2:-4}
+srcs=$("$root"/scripts/rtl_files.sh rtl/array/kg_array.f | sed "s|^|$root/|" | tr '\n' ' ')
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 run() {  # name params...
   local name=$1; shift
   local chp=""
   for kv in "$@"; do chp="$chp -set ${kv%%=*} ${kv#*=}"; done
-  yosys -q -l "$tmp/$name.log" -p "read_verilog -sv $root/rtl/array/kg_pe.v $root/rtl/array/kg_array.v; chparam $chp kg_array; synth_ice40 -top kg_array; tee -o $tmp/$name.stat stat" >/dev/null
+  yosys -q -l "$tmp/$name.log" -p "read_verilog -sv $srcs; chparam $chp kg_array; synth_ice40 -top kg_array; tee -o $tmp/$name.stat stat" >/dev/null
   local luts ffs
   luts=$(awk '/SB_LUT4/ {s+=$2} END {print s+0}' "$tmp/$name.stat")
   ffs=$(awk '/SB_DFF/ {s+=$2} END {print s+0}' "$tmp/$name.stat")

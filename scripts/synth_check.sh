@@ -8,8 +8,9 @@
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
-srcs=$(find rtl -name '*.v' | sort | tr '\n' ' ')
-incs="$(find rtl -type d | sed 's/^/-I/' | tr '\n' ' ') -Icommon/regs/include"
+# Sources: every RTL manifest (rtl/**/*.f, scripts/rtl_files.sh).
+srcs=$(scripts/rtl_files.sh --all | sort -u | tr '\n' ' ')
+incs=$(scripts/rtl_files.sh --incdirs --all | sort -u | sed 's/^/-I/' | tr '\n' ' ')
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 fail=0; n=0
 while read -r top params; do

@@ -6,7 +6,11 @@ Outputs (paths relative to the repository root):
   common/regs/include/kgmac/kg_regs.h    C header
   docs/registers.md                documentation
 
-Usage: gen_regs.py [--check]   (--check: exit 1 if any output is out of date)
+Usage: gen_regs.py [--check] [--json IN] [--outdir DIR]
+  --check       exit 1 if any output is out of date
+  --json IN     read the map from IN instead of kg_regs.json
+  --outdir DIR  write (or check) the outputs under DIR instead of the
+                repository root, e.g. to build against a modified map
 Standard library only.
 """
 import json
@@ -48,6 +52,43 @@ def check_spec(spec):
             if m & used or f["lsb"] + f["width"] > 32:
                 raise SystemExit("regmap: field %s.%s overlaps or overflows" % (r["name"], f["name"]))
             used |= m
+    d = spec["descriptor"]
+    words = [w["word"] for w in d["words"]] + d["reserved_words"]
+    if sorted(words) != list(range(DESC_WORDS)):
+        raise SystemExit("regmap: descriptor words and reserved_words must cover 0..%d once each"
+                         % (DESC_WORDS - 1))
+    for w in d["words"]:
+        desc_used(w, "FC")
+        desc_used(w, "CONV")
+
+
+# A descriptor field whose meaning starts with "FC:" or "CONV:" exists only
+# in that layer type; any other field exists in both.
+DESC_WORDS = 16
+DESC_VARIANTS = ("FC", "CONV")
+
+
+def desc_used(word, variant):
+    """Mask of the bits of a descriptor word that `variant` layers use."""
+    used = 0
+    for n, lsb, width, desc in word["fields"]:
+        tag = desc.split(":", 1)[0] if ":" in desc else ""
+        if tag in DESC_VARIANTS and tag != variant:
+            continue
+        m = ((1 << width) - 1) << lsb
+        if m & used or lsb + width > 32 or width < 1:
+            raise SystemExit("regmap: descriptor field %s.%s overlaps or overflows (%s)"
+                             % (word["name"], n, variant))
+        used |= m
+    return used
+
+
+def desc_used_all(spec, variant):
+    """Used-bit masks of all 16 descriptor words (reserved words: 0)."""
+    masks = [0] * DESC_WORDS
+    for w in spec["descriptor"]["words"]:
+        masks[w["word"]] = desc_used(w, variant)
+    return masks
 
 
 def gen_verilog(spec):
@@ -77,6 +118,11 @@ def gen_verilog(spec):
         for n, lsb, width, _ in w["fields"]:
             o.append("`define KG_DESC_%s_%s_LSB %d" % (w["name"], n, lsb))
             o.append("`define KG_DESC_%s_%s_W %d" % (w["name"], n, width))
+    o.append("// Bits each layer type uses, word 15 first (all other bits must be 0).")
+    for v in DESC_VARIANTS:
+        masks = desc_used_all(spec, v)
+        o.append("`define KG_DESC_USED_%s {%s}" % (v, ", ".join(
+            "32'h%08x" % m for m in reversed(masks))))
     o.append("`define KG_DESC_MAGIC 16'h4b44")
     o += ["", "`endif // KG_REGS_VH", ""]
     return "\n".join(o)
@@ -119,6 +165,14 @@ def gen_c(spec):
             mask = ((1 << width) - 1) << lsb
             o.append("#define KG_DESC_%s_%s_SHIFT %du" % (w["name"], n, lsb))
             o.append("#define KG_DESC_%s_%s_MASK 0x%08xu /* %s */" % (w["name"], n, mask & 0xffffffff, desc))
+    o.append("/* Bits each layer type uses in descriptor word i (all other bits must be 0);")
+    o.append("   i is evaluated more than once. */")
+    for v in DESC_VARIANTS:
+        masks = desc_used_all(spec, v)
+        o.append("#define KG_DESC_USED_%s(i) ( \\" % v)
+        for i, m in enumerate(masks):
+            o.append("    (i) == %du ? 0x%08xu : \\" % (i, m))
+        o.append("    0u)")
     o += ["", "#endif /* KGMAC_KG_REGS_H */", ""]
     return "\n".join(o)
 
@@ -185,14 +239,40 @@ OUTPUTS = [
 ]
 
 
+def parse_args(argv):
+    """(check, json path, output root) from the command line."""
+    check, src, outdir = False, SRC, ROOT
+    i = 0
+    while i < len(argv):
+        a = argv[i]
+        if a == "--check":
+            check = True
+        elif a in ("--json", "--outdir"):
+            if i + 1 >= len(argv):
+                raise SystemExit("regmap: %s needs a path" % a)
+            i += 1
+            if a == "--json":
+                src = argv[i]
+            else:
+                outdir = os.path.abspath(argv[i])
+        else:
+            raise SystemExit("regmap: unknown argument '%s' (usage: gen_regs.py [--check] "
+                             "[--json IN] [--outdir DIR])" % a)
+        i += 1
+    return check, src, outdir
+
+
 def main(argv):
-    check = "--check" in argv
-    with open(SRC) as f:
-        spec = json.load(f)
+    check, src, outdir = parse_args(argv)
+    try:
+        with open(src) as f:
+            spec = json.load(f)
+    except (OSError, ValueError) as e:
+        raise SystemExit("regmap: cannot read %s: %s" % (src, e))
     check_spec(spec)
     stale = []
     for rel, fn in OUTPUTS:
-        path = os.path.join(ROOT, rel)
+        path = os.path.join(outdir, rel)
         text = fn(spec)
         old = open(path).read() if os.path.exists(path) else None
         if old == text:

@@ -2,9 +2,11 @@
 // kg_csr.v
 // --------
 // kgmac control/status block: AXI4-Lite register file (map in
-// common/regs/kg_regs.json, docs/registers.md), the key vault, the
-// key-check (KCV) sequencer with the wrong-key policy, the interrupt
-// causes and the performance counters (kg_perf).
+// common/regs/kg_regs.json, docs/registers.md), its address decode, the
+// engine registers, the interrupt causes and the performance counters
+// (kg_perf). The key vault, the key-check (KCV) sequencer and the
+// wrong-key policy live in kg_keyvault; this block decodes their register
+// writes and muxes their read views.
 //
 // Engine interface:
 //  start        1-cycle pulse, CTRL.START while not busy. The engine must
@@ -150,9 +152,7 @@ module kg_csr #(
   // Parameters and constants.
   //----------------------------------------------------------------
   localparam AW        = `KG_REG_ADDR_BITS;
-  localparam SK_BITS   = ROWS * COLS;
   localparam IRQ_W     = `KG_IRQ_STATUS_VAULT_LSB + 1;
-  localparam TMR_W     = $clog2(KCV_TIMEOUT + 1);
 
   localparam [AW-1 : 0] WORD      = 4;          // bytes per register
   localparam [AW-1 : 0] HI_OFS    = 4;          // _HI word of a 64-bit counter
@@ -169,99 +169,26 @@ module kg_csr #(
   localparam integer PIPE_I   = CIPHER_PIPE;
   localparam integer KGATE_I  = KEYGATE;
   localparam integer PDEPTH_I = PARAM_DEPTH;
-  localparam integer TMO_I    = KCV_TIMEOUT;
-  localparam [TMR_W-1 : 0] TMO = TMO_I[TMR_W-1 : 0];
 
   localparam [7 : 0] ERR_OK           = `KG_ERR_OK;
-  localparam [7 : 0] ERR_NO_KEY       = `KG_ERR_NO_KEY;
   localparam [7 : 0] ERR_WRONG_KEY    = `KG_ERR_WRONG_KEY;
   localparam [7 : 0] ERR_LOCKED_OUT   = `KG_ERR_LOCKED_OUT;
   localparam [7 : 0] ERR_BUS          = `KG_ERR_BUS;
   localparam [7 : 0] ERR_ABORTED      = `KG_ERR_ABORTED;
   localparam [7 : 0] ERR_KCV_MISMATCH = `KG_ERR_KCV_MISMATCH;
 
-  localparam [1 : 0] POL_REFUSE  = `KG_POLICY_REFUSE;
-  localparam [1 : 0] POL_RUN     = `KG_POLICY_RUN;
-  localparam [1 : 0] POL_LOCKOUT = `KG_POLICY_LOCKOUT;
-  localparam [1 : 0] LEN_256     = 2'd2;        // largest legal KEY_CFG.AES_LEN
-
-  localparam [31 : 0] POLICY_RST  = `KG_RST_POLICY;
-  localparam [31 : 0] KEY_CFG_RST = `KG_RST_KEY_CFG;
   localparam [31 : 0] IRQ_EN_RST  = `KG_RST_IRQ_ENABLE;
 
-  // KCV sequencer states.
-  localparam [1 : 0] CHK_IDLE  = 2'd0;          // no CHECK running
-  localparam [1 : 0] CHK_READY = 2'd1;          // waiting for kcv_ready
-  localparam [1 : 0] CHK_ISSUE = 2'd2;          // kcv_start on the port
-  localparam [1 : 0] CHK_WAIT  = 2'd3;          // waiting for kcv_valid
-
   generate
-    if (SK_BITS < 1 || SK_BITS > 32 * `KG_REG_SIGN_KEY_COUNT) begin : g_bad_geom
-      kg_csr_ROWS_times_COLS_must_fit_the_SIGN_KEY_words u_bad ();
-    end
     if (ROWS > 65535 || COLS > 65535 || ACC_DEPTH > 65535 || ACT_WORDS > 65535 ||
         PARAM_DEPTH > 65535 || AES_LANES > 255) begin : g_bad_hw
       kg_csr_build_parameters_must_fit_the_HW_registers u_bad ();
-    end
-    if (KCV_TIMEOUT < 16) begin : g_bad_tmo
-      kg_csr_KCV_TIMEOUT_must_be_at_least_16 u_bad ();
     end
   endgenerate
 
   //----------------------------------------------------------------
   // Registers.
   //----------------------------------------------------------------
-  // Key vault (public: tests check zeroize on them).
-  reg [255 : 0]        aes_key_reg    /*verilator public_flat_rd*/;
-  reg [255 : 0]        aes_key_new;
-  reg                  aes_key_we;
-  reg [SK_BITS-1 : 0]  sign_key_reg   /*verilator public_flat_rd*/;
-  reg [SK_BITS-1 : 0]  sign_key_new;
-  reg                  sign_key_we;
-  reg                  aes_valid_reg  /*verilator public_flat_rd*/;
-  reg                  aes_valid_new;
-  reg                  aes_valid_we;
-  reg                  sign_valid_reg /*verilator public_flat_rd*/;
-  reg                  sign_valid_new;
-  reg                  sign_valid_we;
-  reg                  locked_reg;
-  reg                  locked_new;
-  reg                  locked_we;
-  reg [1 : 0]          aes_len_reg;
-  reg [1 : 0]          aes_len_new;
-  reg                  aes_len_we;
-
-  // Key check and policy.
-  reg                  kcv_ok_reg;
-  reg                  kcv_ok_new;
-  reg                  kcv_ok_we;
-  reg [7 : 0]          fails_reg;
-  reg [7 : 0]          fails_new;
-  reg                  fails_we;
-  reg                  lockout_reg;
-  reg                  lockout_new;
-  reg                  lockout_we;
-  reg [1 : 0]          pol_mode_reg;
-  reg [1 : 0]          pol_mode_new;
-  reg [7 : 0]          pol_thr_reg;
-  reg [7 : 0]          pol_thr_new;
-  reg                  policy_we;
-  reg [95 : 0]         nonce_reg;
-  reg [95 : 0]         nonce_new;
-  reg                  nonce_we;
-  reg [63 : 0]         kcv_exp_reg;
-  reg [63 : 0]         kcv_exp_new;
-  reg                  kcv_exp_we;
-  reg [1 : 0]          chk_state_reg;
-  reg [1 : 0]          chk_state_new;
-  reg                  chk_state_we;
-  reg                  chk_stale_reg;          // inputs of the running CHECK changed
-  reg                  chk_stale_new;
-  reg                  chk_stale_we;
-  reg [TMR_W-1 : 0]    chk_tmr_reg;
-  reg [TMR_W-1 : 0]    chk_tmr_new;
-  reg                  chk_tmr_we;
-
   // Engine, status and interrupts.
   reg [31 : 0]         desc_addr_reg;
   reg [31 : 0]         desc_addr_new;
@@ -283,12 +210,6 @@ module kg_csr #(
   reg                  soft_reset_new;
   reg                  perf_clear_reg;
   reg                  perf_clear_new;
-  reg                  key_load_reg;
-  reg                  key_load_new;
-  reg                  zeroize_reg;
-  reg                  zeroize_new;
-  reg                  kcv_start_reg;
-  reg                  kcv_start_new;
 
   //----------------------------------------------------------------
   // Register bus.
@@ -351,216 +272,8 @@ module kg_csr #(
   wire [2 : 0]    aes_idx  = wa_aes_off[4 : 2];
   wire [4 : 0]    sign_idx = wa_sign_off[6 : 2];
 
-  //----------------------------------------------------------------
-  // Performance counters.
-  //----------------------------------------------------------------
-  wire [7*32-1 : 0] perf_lo;
-  wire [7*32-1 : 0] perf_hi;
-  reg               perf_clear_cmd;
-  reg               perf_latch;
-
-  kg_perf u_perf (
-    .clk        (clk),
-    .reset_n    (reset_n),
-    .clear      (perf_clear_cmd),
-    .latch      (perf_latch),
-    .busy       (busy),
-    .ev_compute (ev_compute),
-    .rd_bytes   (rd_bytes),
-    .wr_bytes   (wr_bytes),
-    .dma_stall  (dma_stall),
-    .dec_stall  (dec_stall),
-    .lo         (perf_lo),
-    .hi         (perf_hi)
-  );
-
-  //----------------------------------------------------------------
-  // Outputs.
-  //----------------------------------------------------------------
   // start counts as busy until the engine has raised busy.
   wire busy_eff = busy | start_reg;
-
-  assign irq         = |(irq_status_reg & irq_enable_reg);
-  assign start       = start_reg;
-  assign soft_reset  = soft_reset_reg;
-  assign perf_clear  = perf_clear_reg;
-  assign desc_addr   = desc_addr_reg;
-  assign sign_key    = sign_key_reg;
-  assign sign_valid  = sign_valid_reg;
-  assign aes_key     = aes_key_reg;
-  assign aes_len     = aes_len_reg;
-  assign aes_valid   = aes_valid_reg;
-  assign nonce       = nonce_reg;
-  assign key_load    = key_load_reg;
-  assign zeroize     = zeroize_reg;
-  assign kcv_start   = kcv_start_reg;
-  assign kcv_ok      = kcv_ok_reg;
-  assign policy_mode = pol_mode_reg;
-  assign locked_out  = lockout_reg;
-
-  //----------------------------------------------------------------
-  // Register views (as read, and as the base of a strobed write).
-  //----------------------------------------------------------------
-  reg [31 : 0] hw_array_rd;
-  reg [31 : 0] hw_buf_rd;
-  reg [31 : 0] hw_cfg_rd;
-  reg [31 : 0] status_rd;
-  reg [31 : 0] key_cfg_rd;
-  reg [31 : 0] key_status_rd;
-  reg [31 : 0] policy_rd;
-
-  always @* begin : views
-    hw_array_rd = 32'h0;
-    hw_array_rd[`KG_HW_ARRAY_ROWS_LSB +: `KG_HW_ARRAY_ROWS_W] = ROWS_I[`KG_HW_ARRAY_ROWS_W-1 : 0];
-    hw_array_rd[`KG_HW_ARRAY_COLS_LSB +: `KG_HW_ARRAY_COLS_W] = COLS_I[`KG_HW_ARRAY_COLS_W-1 : 0];
-
-    hw_buf_rd = 32'h0;
-    hw_buf_rd[`KG_HW_BUF_ACC_DEPTH_LSB +: `KG_HW_BUF_ACC_DEPTH_W] = ACCD_I[`KG_HW_BUF_ACC_DEPTH_W-1 : 0];
-    hw_buf_rd[`KG_HW_BUF_ACT_WORDS_LSB +: `KG_HW_BUF_ACT_WORDS_W] = ACTW_I[`KG_HW_BUF_ACT_WORDS_W-1 : 0];
-
-    hw_cfg_rd = 32'h0;
-    hw_cfg_rd[`KG_HW_CFG_AES_LANES_LSB +: `KG_HW_CFG_AES_LANES_W]     = LANES_I[`KG_HW_CFG_AES_LANES_W-1 : 0];
-    hw_cfg_rd[`KG_HW_CFG_CIPHER_PIPE_LSB]                            = (PIPE_I != 0);
-    hw_cfg_rd[`KG_HW_CFG_KEYGATE_LSB]                                = (KGATE_I != 0);
-    hw_cfg_rd[`KG_HW_CFG_PARAM_DEPTH_LSB +: `KG_HW_CFG_PARAM_DEPTH_W] = PDEPTH_I[`KG_HW_CFG_PARAM_DEPTH_W-1 : 0];
-
-    status_rd = 32'h0;
-    status_rd[`KG_STATUS_BUSY_LSB]                     = busy_eff;
-    status_rd[`KG_STATUS_ERR_LSB +: `KG_STATUS_ERR_W]  = err_reg;
-
-    key_cfg_rd = 32'h0;
-    key_cfg_rd[`KG_KEY_CFG_AES_LEN_LSB +: `KG_KEY_CFG_AES_LEN_W] = aes_len_reg;
-
-    key_status_rd = 32'h0;
-    key_status_rd[`KG_KEY_STATUS_AES_VALID_LSB]  = aes_valid_reg;
-    key_status_rd[`KG_KEY_STATUS_SIGN_VALID_LSB] = sign_valid_reg;
-    key_status_rd[`KG_KEY_STATUS_LOCKED_LSB]     = locked_reg;
-    key_status_rd[`KG_KEY_STATUS_KCV_OK_LSB]     = kcv_ok_reg;
-    key_status_rd[`KG_KEY_STATUS_CHECK_BUSY_LSB] = (chk_state_reg != CHK_IDLE);
-    key_status_rd[`KG_KEY_STATUS_LOCKED_OUT_LSB] = lockout_reg;
-    key_status_rd[`KG_KEY_STATUS_FAILS_LSB +: `KG_KEY_STATUS_FAILS_W] = fails_reg;
-
-    policy_rd = 32'h0;
-    policy_rd[`KG_POLICY_MODE_LSB +: `KG_POLICY_MODE_W]           = pol_mode_reg;
-    policy_rd[`KG_POLICY_THRESHOLD_LSB +: `KG_POLICY_THRESHOLD_W] = pol_thr_reg;
-  end
-
-  //----------------------------------------------------------------
-  // reg_update
-  //----------------------------------------------------------------
-  always @(posedge clk) begin : reg_update
-    if (!reset_n) begin
-      aes_key_reg    <= 256'h0;
-      sign_key_reg   <= {SK_BITS{1'b0}};
-      aes_valid_reg  <= 1'b0;
-      sign_valid_reg <= 1'b0;
-      locked_reg     <= 1'b0;
-      aes_len_reg    <= KEY_CFG_RST[`KG_KEY_CFG_AES_LEN_LSB +: `KG_KEY_CFG_AES_LEN_W];
-      kcv_ok_reg     <= 1'b0;
-      fails_reg      <= 8'h0;
-      lockout_reg    <= 1'b0;
-      pol_mode_reg   <= POLICY_RST[`KG_POLICY_MODE_LSB +: `KG_POLICY_MODE_W];
-      pol_thr_reg    <= POLICY_RST[`KG_POLICY_THRESHOLD_LSB +: `KG_POLICY_THRESHOLD_W];
-      nonce_reg      <= {`KG_RST_NONCE0, `KG_RST_NONCE1, `KG_RST_NONCE2};
-      kcv_exp_reg    <= {`KG_RST_KCV_EXP0, `KG_RST_KCV_EXP1};
-      chk_state_reg  <= CHK_IDLE;
-      chk_stale_reg  <= 1'b0;
-      chk_tmr_reg    <= {TMR_W{1'b0}};
-      desc_addr_reg  <= `KG_RST_DESC_ADDR;
-      err_reg        <= ERR_OK;
-      irq_status_reg <= {IRQ_W{1'b0}};
-      irq_enable_reg <= IRQ_EN_RST[IRQ_W-1 : 0];
-      start_reg      <= 1'b0;
-      soft_reset_reg <= 1'b0;
-      perf_clear_reg <= 1'b0;
-      key_load_reg   <= 1'b0;
-      zeroize_reg    <= 1'b0;
-      kcv_start_reg  <= 1'b0;
-    end else begin
-      if (aes_key_we)    aes_key_reg    <= aes_key_new;
-      if (sign_key_we)   sign_key_reg   <= sign_key_new;
-      if (aes_valid_we)  aes_valid_reg  <= aes_valid_new;
-      if (sign_valid_we) sign_valid_reg <= sign_valid_new;
-      if (locked_we)     locked_reg     <= locked_new;
-      if (aes_len_we)    aes_len_reg    <= aes_len_new;
-      if (kcv_ok_we)     kcv_ok_reg     <= kcv_ok_new;
-      if (fails_we)      fails_reg      <= fails_new;
-      if (lockout_we)    lockout_reg    <= lockout_new;
-      if (policy_we) begin
-        pol_mode_reg <= pol_mode_new;
-        pol_thr_reg  <= pol_thr_new;
-      end
-      if (nonce_we)      nonce_reg      <= nonce_new;
-      if (kcv_exp_we)    kcv_exp_reg    <= kcv_exp_new;
-      if (chk_state_we)  chk_state_reg  <= chk_state_new;
-      if (chk_stale_we)  chk_stale_reg  <= chk_stale_new;
-      if (chk_tmr_we)    chk_tmr_reg    <= chk_tmr_new;
-      if (desc_addr_we)  desc_addr_reg  <= desc_addr_new;
-      if (err_we)        err_reg        <= err_new;
-      if (irq_status_we) irq_status_reg <= irq_status_new;
-      if (irq_enable_we) irq_enable_reg <= irq_enable_new;
-      start_reg      <= start_new;
-      soft_reset_reg <= soft_reset_new;
-      perf_clear_reg <= perf_clear_new;
-      key_load_reg   <= key_load_new;
-      zeroize_reg    <= zeroize_new;
-      kcv_start_reg  <= kcv_start_new;
-    end
-  end
-
-  //----------------------------------------------------------------
-  // read_mux: combinational read of the register bus.
-  //----------------------------------------------------------------
-  always @* begin : read_mux
-    rd_data    = 32'h0;
-    rd_err     = 1'b0;
-    perf_latch = 1'b0;
-
-    case (ra)
-      `KG_REG_ID:         rd_data = `KG_RST_ID;
-      `KG_REG_VERSION:    rd_data = `KG_RST_VERSION;
-      `KG_REG_HW_ARRAY:   rd_data = hw_array_rd;
-      `KG_REG_HW_BUF:     rd_data = hw_buf_rd;
-      `KG_REG_HW_CFG:     rd_data = hw_cfg_rd;
-      `KG_REG_CTRL:       rd_data = 32'h0;
-      `KG_REG_STATUS:     rd_data = status_rd;
-      `KG_REG_DESC_ADDR:  rd_data = desc_addr_reg;
-      `KG_REG_IRQ_STATUS: rd_data = {{(32-IRQ_W){1'b0}}, irq_status_reg};
-      `KG_REG_IRQ_ENABLE: rd_data = {{(32-IRQ_W){1'b0}}, irq_enable_reg};
-      `KG_REG_KEY_CTRL:   rd_data = 32'h0;
-      `KG_REG_KEY_CFG:    rd_data = key_cfg_rd;
-      `KG_REG_KEY_STATUS: rd_data = key_status_rd;
-      `KG_REG_POLICY:     rd_data = policy_rd;
-      `KG_REG_NONCE0:     rd_data = nonce_reg[95 : 64];
-      `KG_REG_NONCE1:     rd_data = nonce_reg[63 : 32];
-      `KG_REG_NONCE2:     rd_data = nonce_reg[31 : 0];
-      `KG_REG_KCV_EXP0:   rd_data = kcv_exp_reg[63 : 32];
-      `KG_REG_KCV_EXP1:   rd_data = kcv_exp_reg[31 : 0];
-
-      // 64-bit counters: a low-word read latches every high word.
-      `KG_REG_PERF_CYCLES:             begin rd_data = perf_lo[32*0 +: 32]; perf_latch = rd_en; end
-      `KG_REG_PERF_CYCLES + HI_OFS:          rd_data = perf_hi[32*0 +: 32];
-      `KG_REG_PERF_BUSY:               begin rd_data = perf_lo[32*1 +: 32]; perf_latch = rd_en; end
-      `KG_REG_PERF_BUSY + HI_OFS:            rd_data = perf_hi[32*1 +: 32];
-      `KG_REG_PERF_COMPUTE:            begin rd_data = perf_lo[32*2 +: 32]; perf_latch = rd_en; end
-      `KG_REG_PERF_COMPUTE + HI_OFS:         rd_data = perf_hi[32*2 +: 32];
-      `KG_REG_PERF_RD_BYTES:           begin rd_data = perf_lo[32*3 +: 32]; perf_latch = rd_en; end
-      `KG_REG_PERF_RD_BYTES + HI_OFS:        rd_data = perf_hi[32*3 +: 32];
-      `KG_REG_PERF_WR_BYTES:           begin rd_data = perf_lo[32*4 +: 32]; perf_latch = rd_en; end
-      `KG_REG_PERF_WR_BYTES + HI_OFS:        rd_data = perf_hi[32*4 +: 32];
-      `KG_REG_PERF_DMA_STALL:          begin rd_data = perf_lo[32*5 +: 32]; perf_latch = rd_en; end
-      `KG_REG_PERF_DMA_STALL + HI_OFS:       rd_data = perf_hi[32*5 +: 32];
-      `KG_REG_PERF_DEC_STALL:          begin rd_data = perf_lo[32*6 +: 32]; perf_latch = rd_en; end
-      `KG_REG_PERF_DEC_STALL + HI_OFS:       rd_data = perf_hi[32*6 +: 32];
-
-      default: begin
-        // Key registers are write-only: they read 0, always.
-        rd_data = 32'h0;
-        rd_err  = !(((ra >= AES_BASE) && (ra < AES_END)) ||
-                    ((ra >= SIGN_BASE) && (ra < SIGN_END)));
-      end
-    endcase
-  end
 
   //----------------------------------------------------------------
   // write_decode: which register a write hits, and its SLVERR.
@@ -622,25 +335,206 @@ module kg_csr #(
   end
 
   //----------------------------------------------------------------
-  // csr_logic: every register update. Later assignments win, so the
-  // order below is the priority order (lowest first):
-  //   engine completion, KCV sequencer, register writes, ZEROIZE.
+  // Key vault, key check and wrong-key policy.
   //----------------------------------------------------------------
-  reg [31 : 0]      cmd;           // strobed write data of CTRL/KEY_CTRL
+  wire [IRQ_W-1 : 0] key_irq;
+  wire               key_err_we;
+  wire [7 : 0]       key_err;
+  wire               key_abort;
+  wire [31 : 0]      key_cfg_rd;
+  wire [31 : 0]      key_status_rd;
+  wire [31 : 0]      policy_rd;
+  wire [63 : 0]      kcv_exp;
+
+  kg_keyvault #(.ROWS(ROWS), .COLS(COLS), .KCV_TIMEOUT(KCV_TIMEOUT)) u_keyvault (
+    .clk           (clk),
+    .reset_n       (reset_n),
+    .wr_data       (wr_data),
+    .wr_strb       (wr_strb),
+    .w_aes         (wr_act & wa_aes),
+    .aes_idx       (aes_idx),
+    .w_sign        (wr_act & wa_sign),
+    .sign_idx      (sign_idx),
+    .w_key_ctrl    (w_key_ctrl),
+    .w_key_cfg     (w_key_cfg),
+    .w_policy      (w_policy),
+    .w_nonce0      (w_nonce0),
+    .w_nonce1      (w_nonce1),
+    .w_nonce2      (w_nonce2),
+    .w_kexp0       (w_kexp0),
+    .w_kexp1       (w_kexp1),
+    .busy          (busy_eff),
+    .key_irq       (key_irq),
+    .key_err_we    (key_err_we),
+    .key_err       (key_err),
+    .abort_req     (key_abort),
+    .key_cfg_rd    (key_cfg_rd),
+    .key_status_rd (key_status_rd),
+    .policy_rd     (policy_rd),
+    .kcv_exp       (kcv_exp),
+    .sign_key      (sign_key),
+    .sign_valid    (sign_valid),
+    .aes_key       (aes_key),
+    .aes_len       (aes_len),
+    .aes_valid     (aes_valid),
+    .nonce         (nonce),
+    .key_load      (key_load),
+    .zeroize       (zeroize),
+    .kcv_ready     (kcv_ready),
+    .kcv_start     (kcv_start),
+    .kcv_valid     (kcv_valid),
+    .kcv           (kcv),
+    .kcv_ok        (kcv_ok),
+    .policy_mode   (policy_mode),
+    .locked_out    (locked_out)
+  );
+
+  //----------------------------------------------------------------
+  // Performance counters.
+  //----------------------------------------------------------------
+  wire [7*32-1 : 0] perf_lo;
+  wire [7*32-1 : 0] perf_hi;
+  reg               perf_clear_cmd;
+  reg               perf_latch;
+
+  kg_perf u_perf (
+    .clk        (clk),
+    .reset_n    (reset_n),
+    .clear      (perf_clear_cmd),
+    .latch      (perf_latch),
+    .busy       (busy),
+    .ev_compute (ev_compute),
+    .rd_bytes   (rd_bytes),
+    .wr_bytes   (wr_bytes),
+    .dma_stall  (dma_stall),
+    .dec_stall  (dec_stall),
+    .lo         (perf_lo),
+    .hi         (perf_hi)
+  );
+
+  //----------------------------------------------------------------
+  // Outputs.
+  //----------------------------------------------------------------
+  assign irq         = |(irq_status_reg & irq_enable_reg);
+  assign start       = start_reg;
+  assign soft_reset  = soft_reset_reg;
+  assign perf_clear  = perf_clear_reg;
+  assign desc_addr   = desc_addr_reg;
+
+  //----------------------------------------------------------------
+  // Register views (as read).
+  //----------------------------------------------------------------
+  reg [31 : 0] hw_array_rd;
+  reg [31 : 0] hw_buf_rd;
+  reg [31 : 0] hw_cfg_rd;
+  reg [31 : 0] status_rd;
+
+  always @* begin : views
+    hw_array_rd = 32'h0;
+    hw_array_rd[`KG_HW_ARRAY_ROWS_LSB +: `KG_HW_ARRAY_ROWS_W] = ROWS_I[`KG_HW_ARRAY_ROWS_W-1 : 0];
+    hw_array_rd[`KG_HW_ARRAY_COLS_LSB +: `KG_HW_ARRAY_COLS_W] = COLS_I[`KG_HW_ARRAY_COLS_W-1 : 0];
+
+    hw_buf_rd = 32'h0;
+    hw_buf_rd[`KG_HW_BUF_ACC_DEPTH_LSB +: `KG_HW_BUF_ACC_DEPTH_W] = ACCD_I[`KG_HW_BUF_ACC_DEPTH_W-1 : 0];
+    hw_buf_rd[`KG_HW_BUF_ACT_WORDS_LSB +: `KG_HW_BUF_ACT_WORDS_W] = ACTW_I[`KG_HW_BUF_ACT_WORDS_W-1 : 0];
+
+    hw_cfg_rd = 32'h0;
+    hw_cfg_rd[`KG_HW_CFG_AES_LANES_LSB +: `KG_HW_CFG_AES_LANES_W]     = LANES_I[`KG_HW_CFG_AES_LANES_W-1 : 0];
+    hw_cfg_rd[`KG_HW_CFG_CIPHER_PIPE_LSB]                            = (PIPE_I != 0);
+    hw_cfg_rd[`KG_HW_CFG_KEYGATE_LSB]                                = (KGATE_I != 0);
+    hw_cfg_rd[`KG_HW_CFG_PARAM_DEPTH_LSB +: `KG_HW_CFG_PARAM_DEPTH_W] = PDEPTH_I[`KG_HW_CFG_PARAM_DEPTH_W-1 : 0];
+
+    status_rd = 32'h0;
+    status_rd[`KG_STATUS_BUSY_LSB]                     = busy_eff;
+    status_rd[`KG_STATUS_ERR_LSB +: `KG_STATUS_ERR_W]  = err_reg;
+  end
+
+  //----------------------------------------------------------------
+  // reg_update
+  //----------------------------------------------------------------
+  always @(posedge clk) begin : reg_update
+    if (!reset_n) begin
+      desc_addr_reg  <= `KG_RST_DESC_ADDR;
+      err_reg        <= ERR_OK;
+      irq_status_reg <= {IRQ_W{1'b0}};
+      irq_enable_reg <= IRQ_EN_RST[IRQ_W-1 : 0];
+      start_reg      <= 1'b0;
+      soft_reset_reg <= 1'b0;
+      perf_clear_reg <= 1'b0;
+    end else begin
+      if (desc_addr_we)  desc_addr_reg  <= desc_addr_new;
+      if (err_we)        err_reg        <= err_new;
+      if (irq_status_we) irq_status_reg <= irq_status_new;
+      if (irq_enable_we) irq_enable_reg <= irq_enable_new;
+      start_reg      <= start_new;
+      soft_reset_reg <= soft_reset_new;
+      perf_clear_reg <= perf_clear_new;
+    end
+  end
+
+  //----------------------------------------------------------------
+  // read_mux: combinational read of the register bus.
+  //----------------------------------------------------------------
+  always @* begin : read_mux
+    rd_data    = 32'h0;
+    rd_err     = 1'b0;
+    perf_latch = 1'b0;
+
+    case (ra)
+      `KG_REG_ID:         rd_data = `KG_RST_ID;
+      `KG_REG_VERSION:    rd_data = `KG_RST_VERSION;
+      `KG_REG_HW_ARRAY:   rd_data = hw_array_rd;
+      `KG_REG_HW_BUF:     rd_data = hw_buf_rd;
+      `KG_REG_HW_CFG:     rd_data = hw_cfg_rd;
+      `KG_REG_CTRL:       rd_data = 32'h0;
+      `KG_REG_STATUS:     rd_data = status_rd;
+      `KG_REG_DESC_ADDR:  rd_data = desc_addr_reg;
+      `KG_REG_IRQ_STATUS: rd_data = {{(32-IRQ_W){1'b0}}, irq_status_reg};
+      `KG_REG_IRQ_ENABLE: rd_data = {{(32-IRQ_W){1'b0}}, irq_enable_reg};
+      `KG_REG_KEY_CTRL:   rd_data = 32'h0;
+      `KG_REG_KEY_CFG:    rd_data = key_cfg_rd;
+      `KG_REG_KEY_STATUS: rd_data = key_status_rd;
+      `KG_REG_POLICY:     rd_data = policy_rd;
+      `KG_REG_NONCE0:     rd_data = nonce[95 : 64];
+      `KG_REG_NONCE1:     rd_data = nonce[63 : 32];
+      `KG_REG_NONCE2:     rd_data = nonce[31 : 0];
+      `KG_REG_KCV_EXP0:   rd_data = kcv_exp[63 : 32];
+      `KG_REG_KCV_EXP1:   rd_data = kcv_exp[31 : 0];
+
+      // 64-bit counters: a low-word read latches every high word.
+      `KG_REG_PERF_CYCLES:             begin rd_data = perf_lo[32*0 +: 32]; perf_latch = rd_en; end
+      `KG_REG_PERF_CYCLES + HI_OFS:          rd_data = perf_hi[32*0 +: 32];
+      `KG_REG_PERF_BUSY:               begin rd_data = perf_lo[32*1 +: 32]; perf_latch = rd_en; end
+      `KG_REG_PERF_BUSY + HI_OFS:            rd_data = perf_hi[32*1 +: 32];
+      `KG_REG_PERF_COMPUTE:            begin rd_data = perf_lo[32*2 +: 32]; perf_latch = rd_en; end
+      `KG_REG_PERF_COMPUTE + HI_OFS:         rd_data = perf_hi[32*2 +: 32];
+      `KG_REG_PERF_RD_BYTES:           begin rd_data = perf_lo[32*3 +: 32]; perf_latch = rd_en; end
+      `KG_REG_PERF_RD_BYTES + HI_OFS:        rd_data = perf_hi[32*3 +: 32];
+      `KG_REG_PERF_WR_BYTES:           begin rd_data = perf_lo[32*4 +: 32]; perf_latch = rd_en; end
+      `KG_REG_PERF_WR_BYTES + HI_OFS:        rd_data = perf_hi[32*4 +: 32];
+      `KG_REG_PERF_DMA_STALL:          begin rd_data = perf_lo[32*5 +: 32]; perf_latch = rd_en; end
+      `KG_REG_PERF_DMA_STALL + HI_OFS:       rd_data = perf_hi[32*5 +: 32];
+      `KG_REG_PERF_DEC_STALL:          begin rd_data = perf_lo[32*6 +: 32]; perf_latch = rd_en; end
+      `KG_REG_PERF_DEC_STALL + HI_OFS:       rd_data = perf_hi[32*6 +: 32];
+
+      default: begin
+        // Key registers are write-only: they read 0, always.
+        rd_data = 32'h0;
+        rd_err  = !(((ra >= AES_BASE) && (ra < AES_END)) ||
+                    ((ra >= SIGN_BASE) && (ra < SIGN_END)));
+      end
+    endcase
+  end
+
+  //----------------------------------------------------------------
+  // csr_logic: engine, status and interrupt updates. Later assignments
+  // win, so the order below is the priority order (lowest first):
+  //   key operations (kg_keyvault), register writes, engine completion.
+  //----------------------------------------------------------------
+  reg [31 : 0]      cmd;           // strobed write data of CTRL/IRQ_STATUS
   reg [31 : 0]      merged;        // strobed write merged into a register view
   reg [IRQ_W-1 : 0] irq_set;
   reg [IRQ_W-1 : 0] irq_clr;
-  reg               vault_write;   // a write to a vault register or command
-  reg               kcv_inval;     // the inputs of the key check changed
-  reg               chk_abort;     // the running CHECK can never complete
-  reg               chk_finish;    // the running CHECK ends this cycle
-  reg               kc_load_aes;
-  reg               kc_load_sign;
-  reg               kc_zeroize;
-  reg               kc_check;
-  reg [7 : 0]       fails_inc;
-  reg [7 : 0]       thr_eff;
-  integer           b;
 
   // Scratch bits that no register uses (kept for a uniform 32-bit view).
   wire _unused_ok = &{1'b0, wr_addr[1 : 0], rd_addr[1 : 0],
@@ -649,37 +543,6 @@ module kg_csr #(
                       cmd[31 : IRQ_W], merged};
 
   always @* begin : csr_logic
-    aes_key_new    = aes_key_reg;
-    aes_key_we     = 1'b0;
-    sign_key_new   = sign_key_reg;
-    sign_key_we    = 1'b0;
-    aes_valid_new  = aes_valid_reg;
-    aes_valid_we   = 1'b0;
-    sign_valid_new = sign_valid_reg;
-    sign_valid_we  = 1'b0;
-    locked_new     = locked_reg;
-    locked_we      = 1'b0;
-    aes_len_new    = aes_len_reg;
-    aes_len_we     = 1'b0;
-    kcv_ok_new     = kcv_ok_reg;
-    kcv_ok_we      = 1'b0;
-    fails_new      = fails_reg;
-    fails_we       = 1'b0;
-    lockout_new    = lockout_reg;
-    lockout_we     = 1'b0;
-    pol_mode_new   = pol_mode_reg;
-    pol_thr_new    = pol_thr_reg;
-    policy_we      = 1'b0;
-    nonce_new      = nonce_reg;
-    nonce_we       = 1'b0;
-    kcv_exp_new    = kcv_exp_reg;
-    kcv_exp_we     = 1'b0;
-    chk_state_new  = chk_state_reg;
-    chk_state_we   = 1'b0;
-    chk_stale_new  = chk_stale_reg;
-    chk_stale_we   = 1'b0;
-    chk_tmr_new    = chk_tmr_reg;
-    chk_tmr_we     = 1'b0;
     desc_addr_new  = desc_addr_reg;
     desc_addr_we   = 1'b0;
     err_new        = err_reg;
@@ -692,24 +555,17 @@ module kg_csr #(
     soft_reset_new = 1'b0;
     perf_clear_new = 1'b0;
     perf_clear_cmd = 1'b0;
-    key_load_new   = 1'b0;
-    zeroize_new    = 1'b0;
-    kcv_start_new  = 1'b0;
 
     cmd          = wr_data & wmask;
     merged       = 32'h0;
-    irq_set      = {IRQ_W{1'b0}};
+    irq_set      = key_irq;
     irq_clr      = {IRQ_W{1'b0}};
-    vault_write  = 1'b0;
-    kcv_inval    = 1'b0;
-    chk_abort    = 1'b0;
-    chk_finish   = 1'b0;
-    fails_inc    = (fails_reg == 8'hff) ? fails_reg : fails_reg + 8'd1;
-    thr_eff      = (pol_thr_reg == 8'h0) ? 8'h1 : pol_thr_reg;
-    kc_zeroize   = w_key_ctrl & cmd[`KG_KEY_CTRL_ZEROIZE_LSB];
-    kc_load_aes  = w_key_ctrl & cmd[`KG_KEY_CTRL_LOAD_AES_LSB]  & ~kc_zeroize;
-    kc_load_sign = w_key_ctrl & cmd[`KG_KEY_CTRL_LOAD_SIGN_LSB] & ~kc_zeroize;
-    kc_check     = w_key_ctrl & cmd[`KG_KEY_CTRL_CHECK_LSB]     & ~kc_zeroize;
+
+    // A key operation ends with a status code (kg_keyvault).
+    if (key_err_we) begin
+      err_new = key_err;
+      err_we  = 1'b1;
+    end
 
     //--------------------------------------------------------------
     // Engine completion.
@@ -725,65 +581,6 @@ module kg_csr #(
     end
 
     //--------------------------------------------------------------
-    // KCV sequencer.
-    //--------------------------------------------------------------
-    if (chk_state_reg != CHK_IDLE && chk_tmr_reg != TMO) begin
-      chk_tmr_new = chk_tmr_reg + 1'b1;
-      chk_tmr_we  = 1'b1;
-    end
-
-    case (chk_state_reg)
-      CHK_READY: begin
-        if (chk_tmr_reg == TMO) begin
-          chk_finish = 1'b1;
-          err_new    = ERR_ABORTED;
-          irq_set[`KG_IRQ_STATUS_DONE_LSB] = 1'b1;
-        end else if (kcv_ready && !key_load_reg && !zeroize_reg) begin
-          kcv_start_new = 1'b1;
-          chk_state_new = CHK_ISSUE;
-          chk_state_we  = 1'b1;
-        end
-      end
-
-      CHK_ISSUE: begin
-        // kcv_valid may still show the previous result in this cycle.
-        chk_state_new = CHK_WAIT;
-        chk_state_we  = 1'b1;
-      end
-
-      CHK_WAIT: begin
-        if (kcv_valid) begin
-          chk_finish = 1'b1;
-          if (chk_stale_reg) begin
-            err_new = ERR_ABORTED;
-            irq_set[`KG_IRQ_STATUS_DONE_LSB] = 1'b1;
-          end else if (kcv == kcv_exp_reg) begin
-            kcv_ok_new = 1'b1;
-            kcv_ok_we  = 1'b1;
-            err_new    = ERR_OK;
-            irq_set[`KG_IRQ_STATUS_DONE_LSB] = 1'b1;
-          end else begin
-            err_new   = ERR_KCV_MISMATCH;
-            irq_set[`KG_IRQ_STATUS_WRONG_KEY_LSB] = 1'b1;
-            fails_new = fails_inc;
-            fails_we  = 1'b1;
-            if (pol_mode_reg == POL_LOCKOUT && fails_inc >= thr_eff) begin
-              lockout_new = 1'b1;
-              lockout_we  = 1'b1;
-              irq_set[`KG_IRQ_STATUS_LOCKOUT_LSB] = 1'b1;
-            end
-          end
-        end else if (chk_tmr_reg == TMO) begin
-          chk_finish = 1'b1;
-          err_new    = ERR_ABORTED;
-          irq_set[`KG_IRQ_STATUS_DONE_LSB] = 1'b1;
-        end
-      end
-
-      default: ;
-    endcase
-
-    //--------------------------------------------------------------
     // Register writes.
     //--------------------------------------------------------------
     if (w_ctrl) begin
@@ -797,6 +594,10 @@ module kg_csr #(
       end
     end
 
+    // ZEROIZE while busy aborts the running layer: its key state is gone.
+    if (key_abort)
+      soft_reset_new = 1'b1;
+
     if (w_desc && !busy_eff) begin
       desc_addr_new = (desc_addr_reg & ~wmask) | (wr_data & wmask);
       desc_addr_we  = 1'b1;
@@ -809,161 +610,6 @@ module kg_csr #(
       merged         = ({{(32-IRQ_W){1'b0}}, irq_enable_reg} & ~wmask) | (wr_data & wmask);
       irq_enable_new = merged[IRQ_W-1 : 0];
       irq_enable_we  = 1'b1;
-    end
-
-    if (w_nonce0 || w_nonce1 || w_nonce2) begin
-      if (w_nonce0) nonce_new[95 : 64] = (nonce_reg[95 : 64] & ~wmask) | (wr_data & wmask);
-      if (w_nonce1) nonce_new[63 : 32] = (nonce_reg[63 : 32] & ~wmask) | (wr_data & wmask);
-      if (w_nonce2) nonce_new[31 : 0]  = (nonce_reg[31 : 0]  & ~wmask) | (wr_data & wmask);
-      nonce_we  = 1'b1;
-      kcv_inval = 1'b1;
-    end
-
-    if (w_kexp0 || w_kexp1) begin
-      if (w_kexp0) kcv_exp_new[63 : 32] = (kcv_exp_reg[63 : 32] & ~wmask) | (wr_data & wmask);
-      if (w_kexp1) kcv_exp_new[31 : 0]  = (kcv_exp_reg[31 : 0]  & ~wmask) | (wr_data & wmask);
-      kcv_exp_we = 1'b1;
-      kcv_inval  = 1'b1;
-    end
-
-    // Vault registers: ignored after LOCK (VAULT interrupt).
-    if (wr_act && wa_aes) begin
-      vault_write = 1'b1;
-      if (!locked_reg) begin
-        aes_key_new[255 - 32*aes_idx -: 32] =
-          (aes_key_reg[255 - 32*aes_idx -: 32] & ~wmask) | (wr_data & wmask);
-        aes_key_we    = 1'b1;
-        aes_valid_new = 1'b0;
-        aes_valid_we  = 1'b1;
-        kcv_inval     = 1'b1;
-      end
-    end
-
-    if (wr_act && wa_sign) begin
-      vault_write = 1'b1;
-      if (!locked_reg) begin
-        for (b = 0; b < SK_BITS; b = b + 1)
-          if (sign_idx == b[9 : 5] && wr_strb[b[4 : 3]])
-            sign_key_new[b] = wr_data[b[4 : 0]];
-        sign_key_we    = 1'b1;
-        sign_valid_new = 1'b0;
-        sign_valid_we  = 1'b1;
-      end
-    end
-
-    if (w_key_cfg) begin
-      vault_write = 1'b1;
-      if (!locked_reg) begin
-        merged        = (key_cfg_rd & ~wmask) | (wr_data & wmask);
-        aes_len_new   = merged[`KG_KEY_CFG_AES_LEN_LSB +: `KG_KEY_CFG_AES_LEN_W];
-        aes_len_we    = 1'b1;
-        aes_valid_new = 1'b0;                  // the loaded key no longer matches
-        aes_valid_we  = 1'b1;
-        kcv_inval     = 1'b1;
-      end
-    end
-
-    if (w_policy) begin
-      vault_write = 1'b1;
-      if (!locked_reg) begin
-        merged       = (policy_rd & ~wmask) | (wr_data & wmask);
-        pol_mode_new = merged[`KG_POLICY_MODE_LSB +: `KG_POLICY_MODE_W];
-        if (pol_mode_new != POL_RUN && pol_mode_new != POL_LOCKOUT)
-          pol_mode_new = POL_REFUSE;           // reserved MODE 3 reads back as REFUSE
-        pol_thr_new  = merged[`KG_POLICY_THRESHOLD_LSB +: `KG_POLICY_THRESHOLD_W];
-        policy_we    = 1'b1;
-      end
-    end
-
-    // KEY_CTRL. LOAD_* act against the lock state before this write, so
-    // LOAD_AES|LOCK in one write loads and then locks.
-    if (kc_load_aes || kc_load_sign)
-      vault_write = 1'b1;
-    if (kc_load_aes && !locked_reg && !busy_eff && aes_len_reg <= LEN_256) begin
-      aes_valid_new = 1'b1;
-      aes_valid_we  = 1'b1;
-      key_load_new  = 1'b1;
-      kcv_inval     = 1'b1;
-      chk_abort     = 1'b1;                    // the decrypt unit drops a pending KCV
-    end
-    if (kc_load_sign && !locked_reg) begin
-      sign_valid_new = 1'b1;
-      sign_valid_we  = 1'b1;
-    end
-    if (w_key_ctrl && cmd[`KG_KEY_CTRL_LOCK_LSB]) begin
-      locked_new = 1'b1;
-      locked_we  = 1'b1;
-    end
-
-    if (vault_write && locked_reg)
-      irq_set[`KG_IRQ_STATUS_VAULT_LSB] = 1'b1;
-
-    if (kcv_inval) begin
-      kcv_ok_new = 1'b0;
-      kcv_ok_we  = 1'b1;
-      if (chk_state_reg != CHK_IDLE) begin
-        chk_stale_new = 1'b1;
-        chk_stale_we  = 1'b1;
-      end
-    end
-
-    // CHECK: refused in lockout or without a key; ignored while running.
-    if (kc_check && chk_state_reg == CHK_IDLE) begin
-      if (lockout_reg) begin
-        err_new = ERR_LOCKED_OUT;
-        err_we  = 1'b1;
-        irq_set[`KG_IRQ_STATUS_LOCKOUT_LSB] = 1'b1;
-      end else if (!(aes_valid_we ? aes_valid_new : aes_valid_reg)) begin
-        err_new = ERR_NO_KEY;
-        err_we  = 1'b1;
-        irq_set[`KG_IRQ_STATUS_WRONG_KEY_LSB] = 1'b1;
-      end else begin
-        chk_state_new = CHK_READY;
-        chk_state_we  = 1'b1;
-        chk_stale_new = 1'b0;
-        chk_stale_we  = 1'b1;
-        chk_tmr_new   = {TMR_W{1'b0}};
-        chk_tmr_we    = 1'b1;
-        kcv_ok_new    = 1'b0;
-        kcv_ok_we     = 1'b1;
-      end
-    end
-
-    //--------------------------------------------------------------
-    // ZEROIZE: allowed even when locked; does not clear LOCKED. A
-    // running layer is aborted (soft reset): its decrypt state is gone.
-    //--------------------------------------------------------------
-    if (kc_zeroize) begin
-      aes_key_new    = 256'h0;
-      aes_key_we     = 1'b1;
-      sign_key_new   = {SK_BITS{1'b0}};
-      sign_key_we    = 1'b1;
-      aes_valid_new  = 1'b0;
-      aes_valid_we   = 1'b1;
-      sign_valid_new = 1'b0;
-      sign_valid_we  = 1'b1;
-      kcv_ok_new     = 1'b0;
-      kcv_ok_we      = 1'b1;
-      fails_new      = 8'h0;
-      fails_we       = 1'b1;
-      lockout_new    = 1'b0;
-      lockout_we     = 1'b1;
-      zeroize_new    = 1'b1;
-      chk_abort      = 1'b1;
-      if (busy_eff)
-        soft_reset_new = 1'b1;
-    end
-
-    // A CHECK ends: by its result, by timeout or by abort.
-    if (chk_state_reg != CHK_IDLE && (chk_finish || chk_abort)) begin
-      chk_state_new = CHK_IDLE;
-      chk_state_we  = 1'b1;
-      kcv_start_new = 1'b0;
-      err_we        = 1'b1;
-      if (chk_abort && !chk_finish) begin
-        err_new = ERR_ABORTED;
-        irq_set[`KG_IRQ_STATUS_DONE_LSB] = 1'b1;
-      end
     end
 
     // The engine's status code wins over a key operation in the same cycle.

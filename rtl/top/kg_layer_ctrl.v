@@ -128,56 +128,87 @@ module kg_layer_ctrl #(
   //----------------------------------------------------------------
   // Decode (combinational over the fetched words).
   //----------------------------------------------------------------
-  wire [31 : 0] w0 = dw[0], w1 = dw[1], w2 = dw[2], w3 = dw[3];
-  wire [7 : 0]  d_op    = w0[7:0];
+  // Every position comes from the generated KG_DESC_* defines
+  // (common/regs/kg_regs.json): word index, field LSB and width.
+  wire [31 : 0] w_cfg  = dw[`KG_DESC_CFG];
+  wire [31 : 0] w_dim0 = dw[`KG_DESC_DIM0];
+  wire [31 : 0] w_dim1 = dw[`KG_DESC_DIM1];
+  wire [31 : 0] w_dim2 = dw[`KG_DESC_DIM2];
+  wire [31 : 0] d_in_addr    = dw[`KG_DESC_IN_ADDR][`KG_DESC_IN_ADDR_ADDR_LSB +: `KG_DESC_IN_ADDR_ADDR_W];
+  wire [31 : 0] d_in_stride  = dw[`KG_DESC_IN_STRIDE][`KG_DESC_IN_STRIDE_STRIDE_LSB +: `KG_DESC_IN_STRIDE_STRIDE_W];
+  wire [31 : 0] d_out_addr   = dw[`KG_DESC_OUT_ADDR][`KG_DESC_OUT_ADDR_ADDR_LSB +: `KG_DESC_OUT_ADDR_ADDR_W];
+  wire [31 : 0] d_out_stride = dw[`KG_DESC_OUT_STRIDE][`KG_DESC_OUT_STRIDE_STRIDE_LSB +: `KG_DESC_OUT_STRIDE_STRIDE_W];
+  wire [31 : 0] d_w_addr     = dw[`KG_DESC_W_ADDR][`KG_DESC_W_ADDR_ADDR_LSB +: `KG_DESC_W_ADDR_ADDR_W];
+  wire [31 : 0] d_w_pos      = dw[`KG_DESC_W_POS][`KG_DESC_W_POS_POS_LSB +: `KG_DESC_W_POS_POS_W];
+  wire [31 : 0] d_p_addr     = dw[`KG_DESC_P_ADDR][`KG_DESC_P_ADDR_ADDR_LSB +: `KG_DESC_P_ADDR_ADDR_W];
+  wire [7 : 0]  d_op    = w_cfg[`KG_DESC_CFG_OP_LSB +: `KG_DESC_CFG_OP_W];
+  wire          d_relu  = w_cfg[`KG_DESC_CFG_RELU_LSB +: `KG_DESC_CFG_RELU_W];
+  wire [1 : 0]  d_crypt = w_cfg[`KG_DESC_CFG_CRYPT_LSB +: `KG_DESC_CFG_CRYPT_W];
+  wire          d_sign  = w_cfg[`KG_DESC_CFG_SIGN_LSB +: `KG_DESC_CFG_SIGN_W];
+  wire [15 : 0] d_magic = w_cfg[`KG_DESC_CFG_MAGIC_LSB +: `KG_DESC_CFG_MAGIC_W];
   wire          d_conv  = (d_op == `KG_OP_CONV);
-  wire [15 : 0] d_h     = w1[15:0];
-  wire [15 : 0] d_w     = w1[31:16];
-  wire [15 : 0] d_ic    = w2[15:0];
-  wire [15 : 0] d_oc    = w2[31:16];
-  wire [3 : 0]  d_kh    = w3[3:0];
-  wire [3 : 0]  d_kw    = w3[7:4];
-  wire [1 : 0]  d_s     = w3[9:8];
-  wire [2 : 0]  d_pad   = w3[14:12];
+  wire [31 : 0] d_fc_m  = w_dim0[`KG_DESC_DIM0_M_LSB +: `KG_DESC_DIM0_M_W];
+  wire [31 : 0] d_fc_k  = w_dim1[`KG_DESC_DIM1_K_LSB +: `KG_DESC_DIM1_K_W];
+  wire [31 : 0] d_fc_n  = w_dim2[`KG_DESC_DIM2_N_LSB +: `KG_DESC_DIM2_N_W];
+  wire [15 : 0] d_h     = w_dim0[`KG_DESC_DIM0_H_LSB +: `KG_DESC_DIM0_H_W];
+  wire [15 : 0] d_w     = w_dim0[`KG_DESC_DIM0_W_LSB +: `KG_DESC_DIM0_W_W];
+  wire [15 : 0] d_ic    = w_dim1[`KG_DESC_DIM1_IC_LSB +: `KG_DESC_DIM1_IC_W];
+  wire [15 : 0] d_oc    = w_dim1[`KG_DESC_DIM1_OC_LSB +: `KG_DESC_DIM1_OC_W];
+  wire [3 : 0]  d_kh    = w_dim2[`KG_DESC_DIM2_KH_LSB +: `KG_DESC_DIM2_KH_W];
+  wire [3 : 0]  d_kw    = w_dim2[`KG_DESC_DIM2_KW_LSB +: `KG_DESC_DIM2_KW_W];
+  wire [1 : 0]  d_s     = w_dim2[`KG_DESC_DIM2_STRIDE_LSB +: `KG_DESC_DIM2_STRIDE_W];
+  wire [2 : 0]  d_pad   = w_dim2[`KG_DESC_DIM2_PAD_LSB +: `KG_DESC_DIM2_PAD_W];
+  // The reserved bits of CFG are checked below, over dw[], with the rest.
+  wire _unused_cfg = &{1'b0, w_cfg};
   wire [17 : 0] d_hp    = {2'b0, d_h} + {14'h0, d_pad, 1'b0};
   wire [17 : 0] d_wp    = {2'b0, d_w} + {14'h0, d_pad, 1'b0};
   wire [17 : 0] d_oh    = ((d_hp - {14'h0, d_kh}) >> (d_s == 2'd2 ? 1 : 0)) + 18'd1;
   wire [17 : 0] d_ow    = ((d_wp - {14'h0, d_kw}) >> (d_s == 2'd2 ? 1 : 0)) + 18'd1;
-  wire [63 : 0] d_m     = d_conv ? {46'h0, d_oh} * {46'h0, d_ow} : {32'h0, w1};
-  wire [63 : 0] d_k     = d_conv ? {60'h0, d_kh} * {60'h0, d_kw} * {48'h0, d_ic} : {32'h0, w2};
-  wire [63 : 0] d_n     = d_conv ? {48'h0, d_oc} : {32'h0, w3};
+  wire [63 : 0] d_m     = d_conv ? {46'h0, d_oh} * {46'h0, d_ow} : {32'h0, d_fc_m};
+  wire [63 : 0] d_k     = d_conv ? {60'h0, d_kh} * {60'h0, d_kw} * {48'h0, d_ic} : {32'h0, d_fc_k};
+  wire [63 : 0] d_n     = d_conv ? {48'h0, d_oc} : {32'h0, d_fc_n};
   wire [63 : 0] d_kt    = (d_k >> RB) + {63'h0, (RB > 0) && (d_k & ((64'd1 << RB) - 64'd1)) != 64'd0};
   wire [63 : 0] d_nt    = (d_n >> CB) + {63'h0, (CB > 0) && (d_n & ((64'd1 << CB) - 64'd1)) != 64'd0};
   wire [63 : 0] d_run   = d_conv ? {48'h0, d_ic} : d_k;     // bytes of one input run
   wire [63 : 0] d_inrows = d_conv ? {48'h0, d_h} * {48'h0, d_w} : d_m;
 
-  wire [63 : 0] in_end  = {32'h0, dw[4]} + (d_inrows - 64'd1) * {32'h0, dw[5]} + d_run;
-  wire [63 : 0] out_end = {32'h0, dw[6]} + (d_m - 64'd1) * {32'h0, dw[7]} + d_n;
+  wire [63 : 0] in_end  = {32'h0, d_in_addr} + (d_inrows - 64'd1) * {32'h0, d_in_stride} + d_run;
+  wire [63 : 0] out_end = {32'h0, d_out_addr} + (d_m - 64'd1) * {32'h0, d_out_stride} + d_n;
   wire [63 : 0] w_bytes = d_kt * d_nt * TILE_BYTES;
-  wire [63 : 0] w_end   = {32'h0, dw[8]} + w_bytes;
-  wire [63 : 0] pos_end = {32'h0, dw[9]} + w_bytes;
-  wire [63 : 0] p_end   = {32'h0, dw[10]} + d_n * 64'd16;
+  wire [63 : 0] w_end   = {32'h0, d_w_addr} + w_bytes;
+  wire [63 : 0] pos_end = {32'h0, d_w_pos} + w_bytes;
+  wire [63 : 0] p_end   = {32'h0, d_p_addr} + d_n * 64'd16;
   wire [63 : 0] LIM     = 64'h1_0000_0000;
 
-  wire bad_magic = (w0[31:16] != `KG_DESC_MAGIC);
+  wire bad_magic = (d_magic != `KG_DESC_MAGIC);
   wire bad_op    = (d_op != `KG_OP_FC) && (d_op != `KG_OP_CONV);
-  wire bad_crypt = (w0[10:9] == 2'd3);
-  wire reserved  = (w0[15:12] != 4'h0) || (dw[11] | dw[12] | dw[13] | dw[14] | dw[15]) != 32'h0 ||
-                   (d_conv && (w3[11:10] != 2'b0 || w3[31:15] != 17'h0));
+  wire bad_crypt = (d_crypt == 2'd3);
+  // Reserved bits: every bit the layer type does not use must be 0.
+  wire [`KG_DESC_WORDS*32-1 : 0] used_fc   = `KG_DESC_USED_FC;
+  wire [`KG_DESC_WORDS*32-1 : 0] used_conv = `KG_DESC_USED_CONV;
+  wire [`KG_DESC_WORDS*32-1 : 0] d_used    = d_conv ? used_conv : used_fc;
+  reg                            reserved;
+  integer                        ri;
+  always @* begin : reserved_bits
+    reserved = 1'b0;
+    for (ri = 0; ri < `KG_DESC_WORDS; ri = ri + 1)
+      if ((dw[ri] & ~d_used[32*ri +: 32]) != 32'h0)
+        reserved = 1'b1;
+  end
   wire zero_dim  = d_conv ? (d_h == 16'h0 || d_w == 16'h0 || d_ic == 16'h0 || d_oc == 16'h0 ||
                              d_kh == 4'h0 || d_kw == 4'h0)
-                          : (w1 == 32'h0 || w2 == 32'h0 || w3 == 32'h0);
+                          : (d_fc_m == 32'h0 || d_fc_k == 32'h0 || d_fc_n == 32'h0);
   wire conv_bad  = d_conv && (d_kh > 4'd7 || d_kw > 4'd7 || d_s == 2'd0 || d_s == 2'd3 ||
                               {1'b0, d_pad} >= d_kh || {1'b0, d_pad} >= d_kw ||
                               d_hp < {14'h0, d_kh} || d_wp < {14'h0, d_kw});
   wire too_big   = conv_bad || d_kt > HALF_WORDS || d_n > PARAM_DEPTH || d_m >= LIM ||
-                   d_k >= LIM || {32'h0, dw[5]} < d_run || {32'h0, dw[7]} < d_n ||
+                   d_k >= LIM || {32'h0, d_in_stride} < d_run || {32'h0, d_out_stride} < d_n ||
                    d_nt > 64'hffff || in_end > LIM || out_end > LIM || w_end > LIM ||
                    pos_end > LIM || p_end > LIM;
-  wire misaligned = (dw[4][3:0] | dw[5][3:0] | dw[6][3:0] | dw[7][3:0] | dw[8][3:0] |
-                     dw[9][3:0] | dw[10][3:0]) != 4'h0;
-  wire uses_aes  = (w0[10:9] != 2'd0);
-  wire uses_sign = w0[11];
+  wire misaligned = (d_in_addr[3:0] | d_in_stride[3:0] | d_out_addr[3:0] | d_out_stride[3:0] |
+                     d_w_addr[3:0] | d_w_pos[3:0] | d_p_addr[3:0]) != 4'h0;
+  wire uses_aes  = (d_crypt != 2'd0);
+  wire uses_sign = d_sign;
   wire uses_key  = uses_aes | uses_sign;
 
   reg [7 : 0] verdict;
@@ -291,22 +322,22 @@ module kg_layer_ctrl #(
               state_reg <= S_DONE;
             end else begin
               conv       <= d_conv;
-              relu       <= w0[8];
-              crypt      <= w0[10:9];
-              sign       <= w0[11];
+              relu       <= d_relu;
+              crypt      <= d_crypt;
+              sign       <= d_sign;
               m_total    <= d_m[31:0];
               k_total    <= d_k[31:0];
               n_total    <= d_n[31:0];
               kt         <= d_kt[15:0];
               nt         <= d_nt[15:0];
               tiles      <= d_kt[31:0] * d_nt[31:0];
-              in_addr    <= dw[4];
-              in_stride  <= dw[5];
-              out_addr   <= dw[6];
-              out_stride <= dw[7];
-              w_addr     <= dw[8];
-              w_pos      <= dw[9];
-              p_addr     <= dw[10];
+              in_addr    <= d_in_addr;
+              in_stride  <= d_in_stride;
+              out_addr   <= d_out_addr;
+              out_stride <= d_out_stride;
+              w_addr     <= d_w_addr;
+              w_pos      <= d_w_pos;
+              p_addr     <= d_p_addr;
               h          <= d_h;
               w          <= d_w;
               ic         <= d_ic;

@@ -4,7 +4,7 @@
 // The kgmac accelerator: key-gated systolic array, AES weight decryption,
 // layer engine with im2col DMA, requantization, key vault, CSRs.
 //
-//   AXI4-Lite slave  -> kg_csr (registers, key vault, KCV policy, IRQ, perf)
+//   AXI4-Lite slave  -> kg_csr (registers, IRQ, perf; kg_keyvault: key vault, KCV, policy)
 //   kg_layer_ctrl    -> fetches/validates a layer descriptor, sequences:
 //     kg_params      per-channel bias/mult/shift -> param RAM
 //     kg_act_loader  im2col runs -> DMA -> activation buffer (2 halves)

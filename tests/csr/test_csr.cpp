@@ -258,15 +258,15 @@ class Dut {
     }
 
     // Internal vault state through the Verilator public interface.
-    uint32_t aes_key_word(int i) { return root()->kg_csr__DOT__aes_key_reg[7 - i]; }
+    uint32_t aes_key_word(int i) { return root()->kg_csr__DOT__u_keyvault__DOT__aes_key_reg[7 - i]; }
     bool aes_key_zero() {
         for (int i = 0; i < 8; i++)
-            if (root()->kg_csr__DOT__aes_key_reg[i]) return false;
+            if (root()->kg_csr__DOT__u_keyvault__DOT__aes_key_reg[i]) return false;
         return true;
     }
-    uint64_t sign_key_int() { return root()->kg_csr__DOT__sign_key_reg; }
-    bool aes_valid_int() { return root()->kg_csr__DOT__aes_valid_reg; }
-    bool sign_valid_int() { return root()->kg_csr__DOT__sign_valid_reg; }
+    uint64_t sign_key_int() { return root()->kg_csr__DOT__u_keyvault__DOT__sign_key_reg; }
+    bool aes_valid_int() { return root()->kg_csr__DOT__u_keyvault__DOT__aes_valid_reg; }
+    bool sign_valid_int() { return root()->kg_csr__DOT__u_keyvault__DOT__sign_valid_reg; }
 
     // Output ports.
     uint32_t aes_key_out(int i) { return m->aes_key[7 - i]; }

@@ -6,7 +6,7 @@
 //    soft reset the same layer runs correctly.
 //  - Random DRAM stalls, other latencies and bandwidths, and reordering across
 //    AXI IDs change only cycle counts, never the output bytes.
-// Uses the layer harness of tests/top (kgt::Device, kgt::random_layer).
+// Uses the layer harness of sim/kgsim/harness (kgt::Device, kgt::random_layer).
 #include <gtest/gtest.h>
 
 #include <string>

@@ -198,6 +198,9 @@
 `define KG_DESC_P_ADDR 10
 `define KG_DESC_P_ADDR_ADDR_LSB 0
 `define KG_DESC_P_ADDR_ADDR_W 32
+// Bits each layer type uses, word 15 first (all other bits must be 0).
+`define KG_DESC_USED_FC {32'h00000000, 32'h00000000, 32'h00000000, 32'h00000000, 32'h00000000, 32'hffffffff, 32'hffffffff, 32'hffffffff, 32'hffffffff, 32'hffffffff, 32'hffffffff, 32'hffffffff, 32'hffffffff, 32'hffffffff, 32'hffffffff, 32'hffff0fff}
+`define KG_DESC_USED_CONV {32'h00000000, 32'h00000000, 32'h00000000, 32'h00000000, 32'h00000000, 32'hffffffff, 32'hffffffff, 32'hffffffff, 32'hffffffff, 32'hffffffff, 32'hffffffff, 32'hffffffff, 32'h000073ff, 32'hffffffff, 32'hffffffff, 32'hffff0fff}
 `define KG_DESC_MAGIC 16'h4b44
 
 `endif // KG_REGS_VH

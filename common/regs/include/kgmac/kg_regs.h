@@ -268,5 +268,43 @@
 #define KG_DESC_P_ADDR 10u
 #define KG_DESC_P_ADDR_ADDR_SHIFT 0u
 #define KG_DESC_P_ADDR_ADDR_MASK 0xffffffffu /* per-channel records: bias i32, mult i32, shift u8, 7 bytes 0 (16 bytes each) */
+/* Bits each layer type uses in descriptor word i (all other bits must be 0);
+   i is evaluated more than once. */
+#define KG_DESC_USED_FC(i) ( \
+    (i) == 0u ? 0xffff0fffu : \
+    (i) == 1u ? 0xffffffffu : \
+    (i) == 2u ? 0xffffffffu : \
+    (i) == 3u ? 0xffffffffu : \
+    (i) == 4u ? 0xffffffffu : \
+    (i) == 5u ? 0xffffffffu : \
+    (i) == 6u ? 0xffffffffu : \
+    (i) == 7u ? 0xffffffffu : \
+    (i) == 8u ? 0xffffffffu : \
+    (i) == 9u ? 0xffffffffu : \
+    (i) == 10u ? 0xffffffffu : \
+    (i) == 11u ? 0x00000000u : \
+    (i) == 12u ? 0x00000000u : \
+    (i) == 13u ? 0x00000000u : \
+    (i) == 14u ? 0x00000000u : \
+    (i) == 15u ? 0x00000000u : \
+    0u)
+#define KG_DESC_USED_CONV(i) ( \
+    (i) == 0u ? 0xffff0fffu : \
+    (i) == 1u ? 0xffffffffu : \
+    (i) == 2u ? 0xffffffffu : \
+    (i) == 3u ? 0x000073ffu : \
+    (i) == 4u ? 0xffffffffu : \
+    (i) == 5u ? 0xffffffffu : \
+    (i) == 6u ? 0xffffffffu : \
+    (i) == 7u ? 0xffffffffu : \
+    (i) == 8u ? 0xffffffffu : \
+    (i) == 9u ? 0xffffffffu : \
+    (i) == 10u ? 0xffffffffu : \
+    (i) == 11u ? 0x00000000u : \
+    (i) == 12u ? 0x00000000u : \
+    (i) == 13u ? 0x00000000u : \
+    (i) == 14u ? 0x00000000u : \
+    (i) == 15u ? 0x00000000u : \
+    0u)
 
 #endif /* KGMAC_KG_REGS_H */

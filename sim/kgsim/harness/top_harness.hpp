@@ -4,6 +4,7 @@
 #define KG_TOP_HARNESS_HPP
 
 #include <cstdint>
+#include <functional>
 #include <random>
 #include <string>
 #include <vector>
@@ -65,6 +66,10 @@ Layer make_layer(std::mt19937_64& rng, kg_geom g, const kg_layer_desc& shape, ui
 Layer random_layer(std::mt19937_64& rng, kg_geom g, bool conv, uint32_t crypt, bool sign,
                    const Keys& k, uint32_t base = 0x10000);
 Keys random_keys(std::mt19937_64& rng, kg_geom g, unsigned aes_bytes);
+// The register writes of Device::provision up to CHECK, through any
+// register port (e.g. the functional model): AES and sign keys loaded,
+// nonce and expected KCV of `model` (the keys the model was locked with).
+void write_keys(const std::function<void(uint32_t, uint32_t)>& wr, const Keys& k, const Keys& model);
 std::string describe(const Layer& L);
 // Expected output for weights W (unlocked): requant(A x W).
 void compute_expect(Layer& L);

@@ -2,6 +2,7 @@
 #include "top_harness.hpp"
 
 #include <cstring>
+#include <functional>
 #include <sstream>
 #include <stdexcept>
 
@@ -34,7 +35,16 @@ static uint32_t be32(const uint8_t* p) {
 }
 
 uint32_t Device::provision(const Keys& k, bool check, const Keys* model) {
-  const Keys& mk = model ? *model : k;
+  write_keys([this](uint32_t off, uint32_t v) { wr(off, v); }, k, model ? *model : k);
+  if (!check) return 0;
+  wr(KG_REG_KEY_CTRL, KG_KEY_CTRL_CHECK_MASK);
+  kgsim_run_until_irq(s_, 100000, nullptr);
+  const uint32_t st = rd(KG_REG_IRQ_STATUS);
+  wr(KG_REG_IRQ_STATUS, st);
+  return st;
+}
+
+void write_keys(const std::function<void(uint32_t, uint32_t)>& wr, const Keys& k, const Keys& mk) {
   for (unsigned i = 0; i < 8; i++) {
     uint8_t b[4] = {0, 0, 0, 0};
     for (unsigned j = 0; j < 4; j++)
@@ -60,12 +70,6 @@ uint32_t Device::provision(const Keys& k, bool check, const Keys* model) {
   wr(KG_REG_KCV_EXP0, be32(kcv));
   wr(KG_REG_KCV_EXP1, be32(kcv + 4));
   wr(KG_REG_IRQ_ENABLE, 0x3f);
-  if (!check) return 0;
-  wr(KG_REG_KEY_CTRL, KG_KEY_CTRL_CHECK_MASK);
-  kgsim_run_until_irq(s_, 100000, nullptr);
-  const uint32_t st = rd(KG_REG_IRQ_STATUS);
-  wr(KG_REG_IRQ_STATUS, st);
-  return st;
 }
 
 void Device::place(const Layer& L, const Keys& k) {
