@@ -31,6 +31,9 @@
 #include "attack_internal.h"
 #include "kgmac/layer_pack.h"
 
+/* Bound on the precomputed first-layer accumulators (queries x model). */
+#define KGA_IO_MAX_BYTES (1024.0 * 1024.0 * 1024.0)
+
 static int key_get(const uint8_t *key, uint32_t bit) { return key[bit / 8] >> (bit % 8) & 1; }
 static void key_flip(uint8_t *key, uint32_t bit) { key[bit / 8] ^= (uint8_t)(1u << (bit % 8)); }
 
@@ -175,6 +178,7 @@ static int io_precompute(io_ctx *x, const int8_t *in) {
   const uint64_t isz = kga_model_input_size(m);
   x->rows0 = L->type == KGM_LAYER_CONV ? L->out_h * L->out_w : 1u;
   const size_t rows = (size_t)x->n * x->rows0;
+  if ((double)R * rows * L->N * sizeof *x->part > KGA_IO_MAX_BYTES) return KG_E_TOO_BIG;
   x->part = calloc((size_t)R * rows * L->N, sizeof *x->part);
   int8_t *cols = malloc((size_t)x->rows0 * L->K);
   if (!x->part || !cols) {
@@ -357,7 +361,8 @@ int kga_sign_oracle_io(kg_model *victim, const kgm_model *m, const kga_io_opts *
   kga_report(prog, "query", 0, 1);
   rc = io_query(victim, m, Q, &seed, &in, &obs, res, detail);
   if (rc == KG_OK && (rc = io_ctx_init(&x, m, Q, in, obs)) != KG_OK)
-    kga_fail(detail, rc, "out of memory for %u queries", Q);
+    kga_fail(detail, rc, "%u queries on this model need more than %.0f MiB (or memory ran out)",
+             Q, KGA_IO_MAX_BYTES / (1024.0 * 1024.0));
   uint8_t *key = res->key;
   uint64_t best = 0;
   if (rc == KG_OK) rc = io_distance(&x, key, &best);
@@ -398,7 +403,8 @@ int kga_sign_oracle_io(kg_model *victim, const kgm_model *m, const kga_io_opts *
   if (rc == KG_OK && best == 0) {
     rc = io_query(victim, m, V, &seed, &vin, &vobs, res, detail);
     if (rc == KG_OK && (rc = io_ctx_init(&v, m, V, vin, vobs)) != KG_OK)
-      kga_fail(detail, rc, "out of memory for %u validation inputs", V);
+      kga_fail(detail, rc, "%u validation inputs on this model need more than %.0f MiB (or "
+               "memory ran out)", V, KGA_IO_MAX_BYTES / (1024.0 * 1024.0));
     if (rc == KG_OK) rc = io_distance(&v, key, &vd);
   }
   if (rc == KG_OK) {

@@ -90,7 +90,7 @@ static void print_json(const char *path, const kga_kpa_result *r, int have_acc, 
 static int load_known(const char *path, const char *layer_s, kg_qmodel *q, kga_known_layer *kl) {
   char detail[KG_DETAIL_LEN] = "";
   uint32_t layer = 0;
-  if (layer_s && kg_parse_u32(CMD, "--known-layer", layer_s, 0, 63, &layer) != KG_EXIT_OK)
+  if (layer_s && kg_parse_u32(CMD, "known-layer", layer_s, 0, 63, &layer) != KG_EXIT_OK)
     return KG_EXIT_USAGE;
   const int rc = kg_qmodel_load(q, path, detail);
   if (rc != 0) {
@@ -142,7 +142,7 @@ int cli_attack_padding_kpa(int argc, char **argv) {
     return KG_EXIT_USAGE;
   }
   uint32_t count = 0;
-  if (count_s && kg_parse_u32(CMD, "--count", count_s, 1, 10000000, &count) != KG_EXIT_OK)
+  if (count_s && kg_parse_u32(CMD, "count", count_s, 1, 100000, &count) != KG_EXIT_OK)
     return KG_EXIT_USAGE;
 
   kg_qmodel q;

@@ -224,12 +224,12 @@ int cli_attack_sign_oracle(int argc, char **argv) {
   kga_io_opts o = {64, 64, 8, 16, 1};
   uint32_t count = 1000;
   uint64_t seed = 1;
-  if ((q_s && kg_parse_u32(CMD, "--queries", q_s, 1, 65536, &o.queries) != KG_EXIT_OK) ||
-      (v_s && kg_parse_u32(CMD, "--validate", v_s, 1, 65536, &o.validate) != KG_EXIT_OK) ||
-      (sw_s && kg_parse_u32(CMD, "--sweeps", sw_s, 1, 1000, &o.max_sweeps) != KG_EXIT_OK) ||
-      (rs_s && kg_parse_u32(CMD, "--restarts", rs_s, 1, 100000, &o.restarts) != KG_EXIT_OK) ||
-      (seed_s && kg_parse_u64(CMD, "--seed", seed_s, &seed) != KG_EXIT_OK) ||
-      (count_s && kg_parse_u32(CMD, "--count", count_s, 1, 10000000, &count) != KG_EXIT_OK))
+  if ((q_s && kg_parse_u32(CMD, "queries", q_s, 1, 65536, &o.queries) != KG_EXIT_OK) ||
+      (v_s && kg_parse_u32(CMD, "validate", v_s, 1, 65536, &o.validate) != KG_EXIT_OK) ||
+      (sw_s && kg_parse_u32(CMD, "sweeps", sw_s, 1, 1000, &o.max_sweeps) != KG_EXIT_OK) ||
+      (rs_s && kg_parse_u32(CMD, "restarts", rs_s, 1, 100000, &o.restarts) != KG_EXIT_OK) ||
+      (seed_s && kg_parse_u64(CMD, "seed", seed_s, &seed) != KG_EXIT_OK) ||
+      (count_s && kg_parse_u32(CMD, "count", count_s, 1, 100000, &count) != KG_EXIT_OK))
     return KG_EXIT_USAGE;
   o.seed = seed;
   uint8_t aes[32];

@@ -53,7 +53,11 @@ int main(int argc, char **argv) {
     if (argc > 2 && strcmp(argv[1], "help") == 0)
       for (size_t i = 0; i < N_COMMANDS; i++)
         if (strcmp(argv[2], commands[i]->name) == 0) {
-          if (!commands[i]->help) return commands[i]->run(argc - 1, argv + 1);
+          if (!commands[i]->help) { /* it prints its own help: `<cmd> --help` */
+            char help_opt[] = "--help";
+            char *hv[] = {argv[2], help_opt, NULL};
+            return commands[i]->run(2, hv);
+          }
           commands[i]->help(stdout);
           return KG_EXIT_OK;
         }

@@ -133,7 +133,8 @@ typedef struct kga_io_opts {
  * a sign-only file whose weights the attacker read in clear from `m`
  * (crypt none, SIGN set). The attack submits chosen inputs, reads the int8
  * outputs, and searches the key whose bit-exact host simulation of `m`
- * reproduces them (docs/security.md). */
+ * reproduces them (docs/security.md). KG_E_TOO_BIG when the queries'
+ * precomputed first-layer accumulators would pass 1 GiB. */
 int kga_sign_oracle_io(kg_model *victim, const kgm_model *m, const kga_io_opts *opts,
                        const kga_progress *prog, kga_sign_result *res, char *detail);
 
