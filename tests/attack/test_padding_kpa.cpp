@@ -2,6 +2,10 @@
 // to a known layer when there is no padding); a CTR file gives keystream
 // bytes and no key.
 #include <gtest/gtest.h>
+#include <sys/wait.h>
+
+#include <cstdio>
+#include <string>
 
 #include "test_kgm_util.h"
 
@@ -114,4 +118,46 @@ TEST(PaddingKpa, NoPaddingNeedsAKnownLayer) {
   const kga_known_layer bad = {0, 8, 8, q.layers[0].W};
   EXPECT_EQ(kga_padding_kpa(&L.m, &bad, 1, nullptr, &r, d), KG_E_INVAL);
   kg_qmodel_free(&q);
+}
+
+// The command line: exit 0 with the key in the JSON for Deep-Lock, exit 1
+// with no key for CTR, exit 2 on a usage error.
+TEST(PaddingKpa, CommandLineExitStatusAndJson) {
+  const std::string dir = KG_TEST_TMP_DIR;
+  const std::string kgmac = KG_TEST_KGMAC;
+  std::string key_hex;
+  for (uint32_t crypt : {(uint32_t)KGM_CRYPT_DEEPLOCK, (uint32_t)KGM_CRYPT_CTR}) {
+    kg_qmodel q;
+    make_qmodel(&q, 7);
+    Locked L;
+    lock(L, q, crypt, 1, 16, 90);
+    kg_qmodel_free(&q);
+    const std::string file = dir + "/kpa_cli_" + std::to_string(crypt) + ".kgm";
+    const std::string json = file + ".json";
+    char d[KG_DETAIL_LEN] = "";
+    ASSERT_EQ(kgm_save_file(&L.m, file.c_str(), d), KG_OK) << d;
+    const std::string cmd = kgmac + " attack padding-kpa " + file + " --json > " + json +
+                            " 2>/dev/null";
+    const int st = std::system(cmd.c_str());
+    ASSERT_TRUE(WIFEXITED(st));
+    FILE *f = std::fopen(json.c_str(), "r");
+    ASSERT_NE(f, nullptr);
+    char buf[4096] = "";
+    const size_t n = std::fread(buf, 1, sizeof buf - 1, f);
+    std::fclose(f);
+    const std::string out(buf, n);
+    char hex[33];
+    for (int i = 0; i < 16; i++) std::snprintf(hex + 2 * i, 3, "%02x", L.keys.aes_key[i]);
+    if (crypt == KGM_CRYPT_DEEPLOCK) {
+      EXPECT_EQ(WEXITSTATUS(st), 0) << out;
+      EXPECT_NE(out.find(std::string("\"key\": \"") + hex + "\""), std::string::npos) << out;
+    } else {
+      EXPECT_EQ(WEXITSTATUS(st), 1) << out;
+      EXPECT_NE(out.find("\"success\": false"), std::string::npos) << out;
+      EXPECT_EQ(out.find(hex), std::string::npos) << out;
+    }
+  }
+  const int st = std::system((kgmac + " attack padding-kpa --bogus 2>/dev/null").c_str());
+  ASSERT_TRUE(WIFEXITED(st));
+  EXPECT_EQ(WEXITSTATUS(st), 2);
 }
