@@ -119,7 +119,34 @@ uint32_t kga_model_output_size(const kgm_model *m) {
   return (uint32_t)kga_layer_out_size(&m->layers[m->n_layers - 1]);
 }
 
-/* One layer on n images: in is n x (dense input), out n x (dense output). */
+/* acc (M x N) = A (M x K) x Wf (K x N, the sign key already folded in),
+ * int8 x int8 products accumulated modulo 2^32 as the array does; rows of
+ * A and Wf are walked in memory order. */
+static void gemm_folded(uint32_t M, uint32_t K, uint32_t N, const int8_t *A, const int8_t *Wf,
+                        uint32_t *acc) {
+  memset(acc, 0, (size_t)M * N * sizeof *acc);
+  for (uint32_t m = 0; m < M; m++) {
+    uint32_t *dst = acc + (size_t)m * N;
+    for (uint32_t k = 0; k < K; k++) {
+      const int32_t a = A[(size_t)m * K + k];
+      if (!a) continue;
+      const int8_t *w = Wf + (size_t)k * N;
+      for (uint32_t n = 0; n < N; n++) dst[n] += (uint32_t)(a * w[n]);
+    }
+  }
+}
+
+static void requant_rows(uint32_t M, uint32_t N, const uint32_t *acc, const kga_params *p,
+                         int8_t *out) {
+  for (size_t i = 0; i < (size_t)M * N; i++) {
+    const uint32_t n = (uint32_t)(i % N);
+    out[i] = kg_requant_one((int32_t)acc[i], p->bias[n], p->mult[n], p->shift[n], p->q.relu);
+  }
+}
+
+/* One layer on n images: in is n x (dense input), out n x (dense output).
+ * Bit-exact with kg_ref_fc / kg_ref_conv2d (the key is folded into the
+ * weights once, as the hardware does at weight load). */
 static int layer_run(const kgm_model *m, uint32_t l, const int8_t *W, const uint8_t *key_s,
                      const kga_params *p, const int8_t *in, uint32_t n, int8_t *out) {
   const kgm_layer *L = &m->layers[l];
@@ -128,31 +155,39 @@ static int layer_run(const kgm_model *m, uint32_t l, const int8_t *W, const uint
    * input as 1 x 1 x K, the hardware's K). */
   const uint64_t isz = l ? kga_layer_out_size(&m->layers[l - 1]) : kga_model_input_size(m);
   const uint64_t osz = kga_layer_out_size(L);
-  if (L->type == KGM_LAYER_FC) {
-    const int8_t *A = in;
-    int8_t *wide = NULL;
-    if (L->K != isz) { /* padded rows: lay each pixel out at its 16-byte stride */
-      wide = calloc((size_t)n * L->K, 1);
-      if (!wide) return KG_E_NOMEM;
+  const uint32_t rows = L->type == KGM_LAYER_CONV ? L->out_h * L->out_w : 1u;
+  int8_t *Wf = malloc((size_t)L->K * L->N);
+  int8_t *A = malloc((size_t)(L->type == KGM_LAYER_CONV ? rows : n) * L->K);
+  uint32_t *acc = malloc((size_t)(L->type == KGM_LAYER_CONV ? rows : n) * L->N * sizeof *acc);
+  int rc = Wf && A && acc ? KG_OK : KG_E_NOMEM;
+  for (uint32_t k = 0; rc == KG_OK && k < L->K; k++)
+    for (uint32_t c = 0; c < L->N; c++)
+      Wf[(size_t)k * L->N + c] =
+          kg_fold_weight(W[(size_t)k * L->N + c], kg_key_bit(key_s, g, k % g.rows, c % g.cols));
+  if (rc == KG_OK && L->type == KGM_LAYER_FC) {
+    if (L->K != isz) { /* padded rows: each pixel at its 16-byte stride */
+      memset(A, 0, (size_t)n * L->K);
       for (uint32_t i = 0; i < n; i++)
         for (uint64_t k = 0; k < isz; k++)
-          wide[(size_t)i * L->K + kga_hw_row(m, l, (uint32_t)k)] = in[i * isz + k];
-      A = wide;
+          A[(size_t)i * L->K + kga_hw_row(m, l, (uint32_t)k)] = in[i * isz + k];
+    } else {
+      memcpy(A, in, (size_t)n * L->K);
     }
-    const int rc = kg_ref_fc(n, L->K, L->N, A, W, key_s, g, &p->q, out);
-    free(wide);
-    return rc == KG_REF_OK ? KG_OK : KG_E_INVAL;
+    gemm_folded(n, L->K, L->N, A, Wf, acc);
+    requant_rows(n, L->N, acc, p, out);
+  } else if (rc == KG_OK) {
+    const kg_conv_shape s = {L->in_h, L->in_w, L->in_c, L->N, L->kh, L->kw, L->stride, L->pad};
+    for (uint32_t i = 0; rc == KG_OK && i < n; i++) {
+      if (kg_ref_im2col(&s, in + i * isz, A) != KG_REF_OK) {
+        rc = KG_E_INVAL;
+        break;
+      }
+      gemm_folded(rows, L->K, L->N, A, Wf, acc);
+      requant_rows(rows, L->N, acc, p, out + i * osz);
+    }
   }
-  const kg_conv_shape s = {L->in_h, L->in_w, L->in_c, L->N, L->kh, L->kw, L->stride, L->pad};
-  const size_t pix = (size_t)L->out_h * L->out_w;
-  int8_t *scratch = malloc(pix * L->K);
-  int32_t *acc = malloc(pix * L->N * sizeof *acc);
-  int rc = scratch && acc ? KG_OK : KG_E_NOMEM;
-  for (uint32_t i = 0; rc == KG_OK && i < n; i++)
-    if (kg_ref_conv2d(&s, in + i * isz, W, key_s, g, &p->q, scratch, acc, out + i * osz) !=
-        KG_REF_OK)
-      rc = KG_E_INVAL;
-  free(scratch);
+  free(Wf);
+  free(A);
   free(acc);
   return rc;
 }
