@@ -19,7 +19,7 @@ CMAKE_ARGS  ?=
 CMAKE_FLAGS = -G Ninja -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) -DKG_ROWS=$(ROWS) -DKG_COLS=$(COLS) \
               -DKG_TRACE=$(TRACE) $(CMAKE_ARGS)
 
-.PHONY: all deps configure build test lint synth-check demo demo-gemm keysweep soak bench-model bench-array bench-aes bench-soc synth firmware-rv32 clean
+.PHONY: all deps configure build test lint synth-check demo demo-gemm keysweep security soak bench-model bench-array bench-aes bench-soc synth firmware-rv32 clean
 
 all: build
 
@@ -64,6 +64,14 @@ SWEEP_TRIALS ?= 10
 keysweep: configure
 	cmake --build $(BUILD) -j $(JOBS) --target kgmac_cli kg_keysweep
 	MODEL=$(MODEL) scripts/keysweep.sh $(BUILD) $(SWEEP_TRIALS)
+
+# The attack lab (scripts/security.sh, docs/security.md): every `kgmac attack`
+# on the demo's Fashion-MNIST MLP and CNN (trained once, cached in
+# $(BUILD)/demo); rewrites the figures block of docs/security.md. Not part of
+# `make test`.
+security: configure
+	cmake --build $(BUILD) -j $(JOBS) --target kgmac_cli
+	scripts/security.sh $(BUILD)
 
 # 10^5 random array GEMMs in all: 20,000 per array test binary (5 geometries/variants).
 SOAK_SEED ?= 7

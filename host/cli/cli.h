@@ -30,6 +30,8 @@ typedef struct kg_cmd {
   const char *summary;
   /* argv[0] is the subcommand name; --help is handled before run(). */
   int (*run)(int argc, char **argv);
+  /* NULL for a command with sub-commands (`kgmac attack <name> --help`):
+   * run() then handles --help itself. */
   void (*help)(FILE *out);
 } kg_cmd;
 

@@ -12,6 +12,7 @@ extern const kg_cmd kg_cmd_lock;
 extern const kg_cmd kg_cmd_inspect;
 extern const kg_cmd kg_cmd_infer;
 extern const kg_cmd kg_cmd_bench;
+extern const kg_cmd kg_cmd_attack;
 #endif
 
 /* The subcommand table: one entry per cmd_*.c file. */
@@ -24,6 +25,7 @@ static const kg_cmd *const commands[] = {
     &kg_cmd_inspect,
     &kg_cmd_infer,
     &kg_cmd_bench,
+    &kg_cmd_attack,
 #endif
 };
 #define N_COMMANDS (sizeof commands / sizeof commands[0])
@@ -56,6 +58,11 @@ int main(int argc, char **argv) {
     if (argc > 2 && strcmp(argv[1], "help") == 0)
       for (size_t i = 0; i < N_COMMANDS; i++)
         if (strcmp(argv[2], commands[i]->name) == 0) {
+          if (!commands[i]->help) { /* it prints its own help: `<cmd> --help` */
+            char help_opt[] = "--help";
+            char *hv[] = {argv[2], help_opt, NULL};
+            return commands[i]->run(2, hv);
+          }
           commands[i]->help(stdout);
           return KG_EXIT_OK;
         }
@@ -65,7 +72,7 @@ int main(int argc, char **argv) {
   for (size_t i = 0; i < N_COMMANDS; i++) {
     const kg_cmd *c = commands[i];
     if (strcmp(argv[1], c->name) != 0) continue;
-    for (int a = 2; a < argc; a++)
+    for (int a = c->help ? 2 : argc; a < argc; a++)
       if (strcmp(argv[a], "--help") == 0 || strcmp(argv[a], "-h") == 0) {
         c->help(stdout);
         return KG_EXIT_OK;
