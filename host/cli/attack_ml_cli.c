@@ -501,8 +501,9 @@ static void adv_print(const char *name, const adv_dev *d, int nd, const adv_row 
                       int json) {
   if (json) {
     printf("{\"attack\": \"%s\", \"images\": %u, \"backend\": \"%s\", \"steps\": %u, "
-           "\"step\": \"eps/4\", \"models\": [\"float\"",
-           name, n, backend, ao->method == KGA_ADV_PGD ? ao->steps : 1u);
+           "\"step\": \"%s\", \"models\": [\"float\"",
+           name, n, backend, ao->method == KGA_ADV_PGD ? ao->steps : 1u,
+           ao->method == KGA_ADV_PGD ? "eps/4" : "eps");
     for (int i = 0; i < nd; i++) {
       printf(", {\"file\": ");
       kg_json_str(stdout, d[i].path);
