@@ -267,27 +267,21 @@ static void flip_pe(kgml_model *t, const kgm_model *f, uint32_t r, uint32_t c) {
   }
 }
 
-int kga_sign_search(kgml_model *t, const kgm_model *f, const kgml_dataset *sub, uint32_t n_eval,
-                    uint32_t max_sweeps, uint8_t *key, uint32_t *evals, char *detail) {
-  if (!t || !t->params || !f || !sub || !key || max_sweeps == 0)
-    return kgml_fail(detail, KGML_E_INVAL, "bad argument");
-  if (t->n_layers != f->n_layers || f->rows == 0 || f->cols == 0 || f->rows * f->cols > 1024u)
-    return kgml_fail(detail, KGML_E_MISMATCH, "the model does not match the .kgm");
+/* Greedy first-improvement sweeps from t's current signs. */
+static int greedy_sweeps(kgml_model *t, const kgm_model *f, const kgml_dataset *sub,
+                         uint32_t n_eval, uint32_t max_sweeps, uint8_t *key, double *best,
+                         uint32_t *ev) {
   const uint32_t bits = f->rows * f->cols;
-  memset(key, 0, (bits + 7) / 8);
-  uint32_t ev = 0;
-  double best;
-  int rc = kgml_mean_loss(t, sub, n_eval, &best);
-  ev++;
+  int rc = KGML_OK;
   for (uint32_t sweep = 0; sweep < max_sweeps && rc == KGML_OK; sweep++) {
     int improved = 0;
     for (uint32_t b = 0; b < bits && rc == KGML_OK; b++) {
       flip_pe(t, f, b / f->cols, b % f->cols);
       double loss;
       rc = kgml_mean_loss(t, sub, n_eval, &loss);
-      ev++;
-      if (rc == KGML_OK && loss < best) {
-        best = loss;
+      (*ev)++;
+      if (rc == KGML_OK && loss < *best) {
+        *best = loss;
         key[b / 8] ^= (uint8_t)(1u << (b % 8));
         improved = 1;
       } else {
@@ -295,6 +289,48 @@ int kga_sign_search(kgml_model *t, const kgm_model *f, const kgml_dataset *sub, 
       }
     }
     if (!improved) break;
+  }
+  return rc;
+}
+
+int kga_sign_search(kgml_model *t, const kgm_model *f, const kgml_dataset *sub, uint32_t n_eval,
+                    uint32_t max_sweeps, uint8_t *key, uint32_t *evals, char *detail) {
+  if (!t || !t->params || !f || !sub || !key || max_sweeps == 0)
+    return kgml_fail(detail, KGML_E_INVAL, "bad argument");
+  if (t->n_layers != f->n_layers || f->rows == 0 || f->cols == 0 || f->rows * f->cols > 1024u)
+    return kgml_fail(detail, KGML_E_MISMATCH, "the model does not match the .kgm");
+  const uint32_t bits = f->rows * f->cols, nbytes = (bits + 7) / 8;
+  memset(key, 0, nbytes);
+  uint32_t ev = 0;
+  double best;
+  int rc = kgml_mean_loss(t, sub, n_eval, &best);
+  ev++;
+  if (rc == KGML_OK) rc = greedy_sweeps(t, f, sub, n_eval, max_sweeps, key, &best, &ev);
+  /* Iterated local search: kick KICK random bits, descend again, keep the
+   * result only if the loss is lower. */
+  enum { KICKS = 6, KICK = 3 };
+  kgml_rng rng = {0x7369676e6b69636bull};
+  uint8_t trial[128];
+  for (uint32_t r = 0; r < KICKS && rc == KGML_OK; r++) {
+    memcpy(trial, key, nbytes);
+    uint32_t kicked[KICK];
+    for (uint32_t j = 0; j < KICK; j++) {
+      kicked[j] = kgml_rng_below(&rng, bits);
+      flip_pe(t, f, kicked[j] / f->cols, kicked[j] % f->cols);
+      trial[kicked[j] / 8] ^= (uint8_t)(1u << (kicked[j] % 8));
+    }
+    double loss;
+    rc = kgml_mean_loss(t, sub, n_eval, &loss);
+    ev++;
+    if (rc == KGML_OK) rc = greedy_sweeps(t, f, sub, n_eval, max_sweeps, trial, &loss, &ev);
+    if (rc != KGML_OK) break;
+    if (loss < best) {
+      best = loss;
+      memcpy(key, trial, nbytes);
+    } else {
+      for (uint32_t b = 0; b < bits; b++) /* back to key's signs */
+        if (((trial[b / 8] ^ key[b / 8]) >> (b % 8)) & 1) flip_pe(t, f, b / f->cols, b % f->cols);
+    }
   }
   if (evals) *evals = ev;
   if (rc != KGML_OK) return kgml_fail(detail, rc, "loss evaluation failed");

@@ -227,12 +227,12 @@ TEST(AttackFinetune, SignOnlyTenPercentBeatsScratch) {
   ASSERT_EQ(KGML_OK, kga_stratified_subset(&sets().train, 0.10, 2, &sub, d)) << d;
   uint8_t guess[2];
   uint32_t evals = 0;
-  ASSERT_EQ(KGML_OK, kga_sign_search(&aware, &f, &sub, 2000, 4, guess, &evals, d)) << d;
+  ASSERT_EQ(KGML_OK, kga_sign_search(&aware, &f, &sub, 1000, 4, guess, &evals, d)) << d;
   int right = 0;
   for (uint32_t b = 0; b < 16; b++)
     right += ((guess[b / 8] >> (b % 8)) & 1) == ((keys.sign_key[b / 8] >> (b % 8)) & 1);
   EXPECT_GE(right, 15) << "sign bits recovered by the search";
-  EXPECT_LE(evals, 1u + 4u * 16u);
+  EXPECT_LE(evals, 7u * (1u + 4u * 16u));  // greedy runs of at most 4 sweeps
   kgml_train_opts ft = train_opts(2, 0);
   ft.seed = 2;
   kga_finetune_result rn, ra, rs;

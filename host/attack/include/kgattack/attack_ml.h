@@ -57,13 +57,17 @@ int kga_thief_model(const kgm_model *f, const uint8_t *guess_key, uint32_t guess
 
 /* The sign-aware thief: the sign lock negates every weight a PE (r, c)
  * multiplies (hardware row k with k mod R = r, column n mod C = c), the
- * same R x C bits in every layer, and R x C are in the header. Greedy
- * coordinate descent over those bits: flip one PE's weights in t, keep the
- * flip if the mean loss on the first n_eval images of sub (0 = all) drops,
- * for up to max_sweeps passes or until a pass changes nothing. t (from
- * kga_thief_model of f) is left with the best signs; key ((R*C+7)/8
- * bytes) receives the flips kept, i.e. the thief's estimate of the sign
- * key; *evals (may be NULL) the loss evaluations used. */
+ * same R x C bits in every layer, and R x C are in the header. On the
+ * first n_eval images of sub (0 = all), with the mean loss as objective:
+ *  1. greedy first-improvement sweeps: flip one PE's weights in every
+ *     layer, keep the flip if the loss drops; up to max_sweeps passes, or
+ *     until a pass changes nothing;
+ *  2. iterated local search: 6 times, flip 3 pseudo-random bits (fixed
+ *     seed), run (1) again, and keep the result only if its loss is lower.
+ * t (from kga_thief_model of f) is left with the best signs; key
+ * ((R*C+7)/8 bytes, R*C <= 1024) receives the flips kept, i.e. the
+ * thief's estimate of the sign key; *evals (may be NULL) the loss
+ * evaluations used. */
 int kga_sign_search(kgml_model *t, const kgm_model *f, const kgml_dataset *sub, uint32_t n_eval,
                     uint32_t max_sweeps, uint8_t *key, uint32_t *evals, char *detail);
 
