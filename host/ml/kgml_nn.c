@@ -218,6 +218,18 @@ void kgml_backward(const kgml_model *m, kgml_ws *ws, uint32_t nb, float *const *
   }
 }
 
+void kgml_backward_input(const kgml_model *m, kgml_ws *ws, uint32_t nb, const float *wt0,
+                         float *dcols0, float *dx) {
+  const kgml_layer *L = &m->layer[0];
+  const uint32_t rows = nb * L->M;
+  if (L->spec.type == KGML_LAYER_CONV) {
+    gemm_dx(rows, L->K, L->N, ws->dact[1], wt0, dcols0);
+    col2im(L, nb, dcols0, dx);
+  } else {
+    gemm_dx(rows, L->K, L->N, ws->dact[1], wt0, dx);
+  }
+}
+
 void kgml_transpose_weights(const kgml_model *m, float *const *wt) {
   for (uint32_t l = 1; l < m->n_layers; l++) {
     const kgml_layer *L = &m->layer[l];

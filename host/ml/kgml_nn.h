@@ -31,6 +31,13 @@ void kgml_forward(const kgml_model *m, kgml_ws *ws, uint32_t nb);
 void kgml_backward(const kgml_model *m, kgml_ws *ws, uint32_t nb, float *const *wt,
                    float *grad);
 
+/* After kgml_backward: the gradient with respect to the input ws->act[0]
+ * (nb x in_h*in_w*in_c) into dx, from the ReLU-masked ws->dact[1] that
+ * kgml_backward leaves. wt0 is layer 0's weight transposed (N x K);
+ * dcols0 is scratch of nb*M*K floats for a convolution (unused for FC). */
+void kgml_backward_input(const kgml_model *m, kgml_ws *ws, uint32_t nb, const float *wt0,
+                         float *dcols0, float *dx);
+
 /* Transpose the weights of every layer but the first (whose input gradient
  * is never needed) into wt[l] (allocated by the caller: K*N floats). */
 void kgml_transpose_weights(const kgml_model *m, float *const *wt);

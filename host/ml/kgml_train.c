@@ -234,3 +234,55 @@ int kgml_mean_loss(const kgml_model *m, const kgml_dataset *ds, uint32_t n, doub
   free(logits);
   return rc;
 }
+
+int kgml_input_grad(const kgml_model *m, const float *x, const uint8_t *labels, uint32_t n,
+                    float *grad, uint8_t *pred, double *loss) {
+  if (!m || !m->params || !x || !labels || !grad || n == 0) return KGML_E_INVAL;
+  const uint32_t C = kgml_model_classes(m);
+  for (uint32_t i = 0; i < n; i++)
+    if (labels[i] >= C) return KGML_E_MISMATCH;
+  enum { CAP = 64 };
+  const size_t in = (size_t)m->in_h * m->in_w * m->in_c;
+  const kgml_layer *L0 = &m->layer[0];
+  kgml_ws ws;
+  int rc = kgml_ws_init(&ws, m, CAP, 1);
+  if (rc != KGML_OK) return rc;
+  float *wt[KGML_MAX_LAYERS] = {0};
+  float *pgrad = malloc(m->n_params * sizeof(float)); /* parameter gradients: unused */
+  float *dcols0 = L0->spec.type == KGML_LAYER_CONV
+                      ? malloc((size_t)CAP * L0->M * L0->K * sizeof(float))
+                      : NULL;
+  int ok = pgrad && (L0->spec.type != KGML_LAYER_CONV || dcols0);
+  for (uint32_t l = 0; ok && l < m->n_layers; l++)
+    ok = (wt[l] = malloc((size_t)m->layer[l].K * m->layer[l].N * sizeof(float))) != NULL;
+  if (!ok) {
+    rc = KGML_E_NOMEM;
+    goto out;
+  }
+  kgml_transpose_weights(m, wt);
+  for (uint32_t k = 0; k < L0->K; k++) /* kgml_transpose_weights skips layer 0 */
+    for (uint32_t c = 0; c < L0->N; c++) wt[0][(size_t)c * L0->K + k] = L0->w[(size_t)k * L0->N + c];
+  double sum = 0.0;
+  for (uint32_t i0 = 0; i0 < n; i0 += CAP) {
+    const uint32_t nb = n - i0 < CAP ? n - i0 : CAP;
+    memcpy(ws.act[0], x + (size_t)i0 * in, (size_t)nb * in * sizeof(float));
+    kgml_forward(m, &ws, nb);
+    const float *z = ws.act[m->n_layers];
+    float *d = ws.dact[m->n_layers];
+    for (uint32_t i = 0; i < nb; i++) {
+      uint32_t am;
+      sum += xent(z + (size_t)i * C, C, labels[i0 + i], 1.0f, d + (size_t)i * C, &am);
+      if (pred) pred[i0 + i] = (uint8_t)am;
+    }
+    kgml_backward(m, &ws, nb, wt, pgrad);
+    kgml_backward_input(m, &ws, nb, wt[0], dcols0, grad + (size_t)i0 * in);
+  }
+  if (loss) *loss = sum / n;
+  if (!isfinite(sum)) rc = KGML_E_NUMERIC;
+out:
+  for (uint32_t l = 0; l < KGML_MAX_LAYERS; l++) free(wt[l]);
+  free(pgrad);
+  free(dcols0);
+  kgml_ws_free(&ws);
+  return rc;
+}

@@ -62,6 +62,16 @@ int kgml_train(kgml_model *m, const kgml_dataset *train, const kgml_train_opts *
 /* Mean cross-entropy loss of m on the first n images of ds (n = 0: all). */
 int kgml_mean_loss(const kgml_model *m, const kgml_dataset *ds, uint32_t n, double *loss);
 
+/* Gradient of each image's cross-entropy loss with respect to its input
+ * (white-box adversarial examples). x holds n images in [0, 1] (NHWC,
+ * in_h*in_w*in_c floats each), labels their classes; grad (same size as x)
+ * receives d loss_i / d x_i. pred (may be NULL) gets the argmax of the
+ * logits on x, loss (may be NULL) the mean loss. Single-threaded,
+ * deterministic. KGML_E_INVAL, _MISMATCH (a label >= classes), _NOMEM,
+ * _NUMERIC. */
+int kgml_input_grad(const kgml_model *m, const float *x, const uint8_t *labels, uint32_t n,
+                    float *grad, uint8_t *pred, double *loss);
+
 #ifdef __cplusplus
 }
 #endif
