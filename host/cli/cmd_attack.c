@@ -10,8 +10,12 @@ static const cli_attack_entry attacks[] = {
      "Deep-Lock key recovery from the .kgm's known plaintext (zero padding, known layers)"},
     {"sign-oracle", cli_attack_sign_oracle,
      "recover the RxC sign key from a provisioned device (crafted layers, or I/O only)"},
-    /* ---- ML attacks (finetune, fgsm, pgd) ---- */
-    /* ---- end ML attacks ---- */
+    {"finetune", cli_attack_finetune,
+     "fine-tune the readable weights with 1-10% of the training set, against scratch"},
+    {"fgsm", cli_attack_fgsm,
+     "white-box FGSM adversarial examples, run on a device holding the right key"},
+    {"pgd", cli_attack_pgd,
+     "white-box PGD (10 steps) adversarial examples, run on a device holding the right key"},
 };
 #define N_ATTACKS (sizeof attacks / sizeof attacks[0])
 
