@@ -8,6 +8,7 @@
 #   the build's KG_ROWS x KG_COLS), COUNT (test images for accuracies, 10000),
 #   SEED (attack input seed, 1), QUERIES (sign-oracle io queries, 64),
 #   CHAINS (1: also the two-key chains per model; 0 skips them),
+#   ML (1: also the fine-tuning thief, FGSM and PGD; 0 skips them),
 #   TABLE_MODELS (models whose results the document shows, default MODELS;
 #   earlier runs' results stay in BUILD/security), DOC (docs/security.md)
 #
@@ -23,6 +24,7 @@ COUNT="${COUNT:-10000}"
 SEED="${SEED:-1}"
 QUERIES="${QUERIES:-64}"
 CHAINS="${CHAINS:-1}"
+ML="${ML:-1}"
 TABLE_MODELS="${TABLE_MODELS:-$MODELS}"
 DOC="${DOC:-$here/../docs/security.md}"
 cache_val() { sed -n "s/^$1:[A-Z]*=//p" "$BUILD/CMakeCache.txt"; }
@@ -83,6 +85,26 @@ for MODEL in $MODELS; do
     attack "$p-ctr-shared-key" sign-oracle --setting io --victim-keys "$K.kgk" \
         --model "$K-ctr.kgm" --aes-key "$aes" --queries "$QUERIES" --seed "$SEED" \
         "${imgs[@]}" --count "$COUNT"
+  fi
+  # The fine-tuning thief and white-box adversarial examples (section 6):
+  # JSON in BUILD/security, the fine-tuning plot in docs/img.
+  if [[ "$ML" == 1 ]]; then
+    run "$KG" lock --model "$D/$MODEL.kgq" --keys "$K.kgk" --crypt deeplock --no-sign \
+        --out "$K-dl-only.kgm" --force
+    run "$KG" lock --model "$D/$MODEL.kgq" --keys "$K.kgk" --crypt ctr --no-sign \
+        --out "$K-ctr-only.kgm" --force
+    run "$KG" lock --model "$D/$MODEL.kgq" --crypt none --no-sign --rows "$ROWS" --cols "$COLS" \
+        --out "$K-plain.kgm" --force
+    locked="$K-sign.kgm,$K-dl-only.kgm,$K-ctr-only.kgm,$K.kgm"
+    attack "$p-finetune" finetune --kgm "$locked" --fractions 1,2,5,10 --epochs 10 --seed "$SEED"
+    attack "$p-fgsm" fgsm --float-model "$D/$MODEL.kgf" --keys "$K.kgk" --kgm "$K-plain.kgm,$locked" \
+        --count "$COUNT"
+    attack "$p-pgd" pgd --float-model "$D/$MODEL.kgf" --keys "$K.kgk" --kgm "$K-plain.kgm,$locked" \
+        --count "$COUNT"
+    svg="$here/../docs/img/finetune.svg"
+    [[ "$MODEL" == mlp ]] || svg="$here/../docs/img/finetune_$MODEL.svg"
+    python3 "$here/finetune_dat.py" "$OUT/$p-finetune.json" > "$OUT/$p-finetune.dat"
+    gnuplot -e "datafile='$OUT/$p-finetune.dat'; outfile='$svg'" "$here/plot_finetune.gp"
   fi
 done
 
