@@ -2,7 +2,9 @@
 """Regenerate the figures block of docs/security.md from the JSON files that
 scripts/security.sh writes (one kgmac attack --json result and one run record
 per attack). The block sits between the FIGURES-BEGIN and FIGURES-END marker
-comments; everything else in the document is left as it is."""
+comments; everything else in the document is left as it is. Per model it holds
+the padding-kpa and sign-oracle results and, when their JSON exists (ML=1), the
+fine-tuning thief and FGSM/PGD tables of section 6."""
 import argparse
 import datetime
 import json
@@ -80,6 +82,124 @@ def model_rows(d, p):
     return rows
 
 
+ML_ATTACKS = ("finetune", "fgsm", "pgd")
+SCHEME_NAMES = {"none": "unlocked int8 (no lock)", "sign-only": "sign-only", "deeplock": "Deep-Lock",
+                "ctr": "CTR", "deeplock+sign": "default (Deep-Lock + sign)", "ctr+sign": "CTR + sign"}
+
+
+def scheme_name(s):
+    return SCHEME_NAMES.get(s, s)
+
+
+def acc_cell(a):
+    """A fine-tuning accuracy; null means the trainer diverged."""
+    return "diverged" if a is None else f"{100.0 * a:.2f}%"
+
+
+def run_line(run, r):
+    return (f"- `{run['cmd']}` (exit {run['exit']}, wall {secs(run['wall_ms'] / 1000)}, "
+            f"attack time {secs(r['seconds'])})" if run else f"- attack time {secs(r['seconds'])}")
+
+
+def thief_name(t):
+    if t["start"] == "sign-search":
+        return f"{scheme_name(t['scheme'])} + sign search"
+    if t["scheme"] in ("sign-only", "none"):
+        return f"{scheme_name(t['scheme'])}, weights as read"
+    return f"{scheme_name(t['scheme'])}, wrong key"
+
+
+def finetune_table(r, run):
+    """The fine-tuning thief (kgmac attack finetune --json): accuracy per fraction."""
+    th = r["thieves"]
+    if any(len(x[k]) != len(th) for x in r["rows"] for k in ("thief", "thief_start",
+                                                              "sign_search_evals")):
+        raise ValueError(f"{len(th)} thieves but rows of another length")
+    epochs = f"{r['epochs']} epoch{'' if r['epochs'] == 1 else 's'}"
+    out = [f"Fine-tuning thief (section 6.1): test accuracy in {r['evaluation']} on "
+           f"{r['test_images']} test images, {epochs}, batch {r['batch']}, lr {r['lr']:g}, "
+           f"seed {r['seed']}; scratch is the same architecture trained from a fresh initialisation.", "",
+           row(["data held", "images", "scratch"] + [thief_name(t) for t in th]),
+           row(["---"] * (3 + len(th)))]
+    for x in r["rows"]:
+        out.append(row([f"{100.0 * x['fraction']:g}%", x["images"], acc_cell(x["scratch"])] +
+                       [acc_cell(a) for a in x["thief"]]))
+    out += ["", "The thief's starting point, before fine-tuning (sign search: loss evaluations):", "",
+            row(["start"] + [f"{100.0 * x['fraction']:g}%" for x in r["rows"]]),
+            row(["---"] * (1 + len(r["rows"])))]
+    for i, t in enumerate(th):
+        cells = []
+        for x in r["rows"]:
+            c = acc_cell(x["thief_start"][i])
+            if t["start"] == "sign-search":
+                c += f" ({x['sign_search_evals'][i]})"
+            cells.append(c)
+        out.append(row([thief_name(t)] + cells))
+    return out + ["", run_line(run, r), ""]
+
+
+def adv_models(r):
+    """Column names of an fgsm/pgd result: the float model, then one per device."""
+    return ["float model"] + [scheme_name(m["scheme"]) for m in r["models"][1:]]
+
+
+def adv_label(r):
+    return "FGSM" if r["attack"] == "fgsm" else f"PGD-{r['steps']}"
+
+
+def adv_table(results):
+    """FGSM and/or PGD (kgmac attack fgsm|pgd --json): success rate per eps and
+    model. One table when the results share their eps values and models."""
+    first = results[0]
+    cols = adv_models(first)
+    if any(len(x[k]) != len(cols)
+           for r in results for x in r["rows"] for k in ("success", "control")):
+        raise ValueError(f"{len(cols)} models but rows of another length")
+    out = [row(["eps", "attack"] + cols), row(["---"] * (2 + len(cols)))]
+    for e, x in enumerate(first["rows"]):
+        for r in results:
+            out.append(row([f"{r['rows'][e]['eps']:g}", adv_label(r)] +
+                           [pct(v) for v in r["rows"][e]["success"]]))
+        ctl = [r["rows"][e]["control"] for r in results]
+        out.append(row([f"{x['eps']:g}", "random signs"] + [pct(v) for v in ctl[0]]))
+        for r, c in zip(results[1:], ctl[1:]):
+            if c != ctl[0]:
+                out.append(row([f"{x['eps']:g}", f"random signs ({adv_label(r)} run)"] +
+                               [pct(v) for v in c]))
+    return out
+
+
+def adv_tables(fg, pg, fg_run, pg_run):
+    res = [(r, run) for r, run in ((fg, fg_run), (pg, pg_run)) if r]
+    if not res:
+        return []
+    head = (f"Adversarial examples (section 6.2), crafted on the float model and run on a device "
+            f"that holds the right key: success rate (originally-correct images now "
+            f"misclassified) on {res[0][0]['images']} test images, `{res[0][0]['backend']}` "
+            f"back-end; the control perturbs the same images with random signs of the same eps.")
+    same = len(res) == 2 and (adv_models(fg) == adv_models(pg) and fg["images"] == pg["images"] and
+                              [x["eps"] for x in fg["rows"]] == [x["eps"] for x in pg["rows"]])
+    out = [head, ""]
+    if same:
+        out += adv_table([fg, pg]) + [""]
+    else:
+        for r, _ in res:
+            out += adv_table([r]) + [""]
+    return out + [run_line(run, r) for r, run in res] + [""]
+
+
+def ml_tables(d, p):
+    """Section 6's attacks for model p, from the JSON that exists (none: [])."""
+    ft, ft_run = load(f"{d}/{p}-finetune.json"), load(f"{d}/{p}-finetune.run.json")
+    fg, fg_run = load(f"{d}/{p}-fgsm.json"), load(f"{d}/{p}-fgsm.run.json")
+    pg, pg_run = load(f"{d}/{p}-pgd.json"), load(f"{d}/{p}-pgd.run.json")
+    try:
+        return (finetune_table(ft, ft_run) if ft else []) + adv_tables(fg, pg, fg_run, pg_run)
+    except (KeyError, IndexError, TypeError, ValueError) as e:
+        sys.exit(f"{d}/{p}-{{finetune,fgsm,pgd}}.json: not the format kgmac attack --json writes "
+                 f"({type(e).__name__}: {e})")
+
+
 SBEGIN = "<!-- SCHEMES-BEGIN (scripts/security_table.py writes this block) -->"
 SEND = "<!-- SCHEMES-END -->"
 
@@ -154,20 +274,23 @@ def main():
            f"'wall' adds the victim's setup and the verification runs.", ""]
     for m in a.models.split():
         p = f"{m}-{a.geometry}"
-        rows = model_rows(a.dir, p)
-        if not rows:
+        rows, ml = model_rows(a.dir, p), ml_tables(a.dir, p)
+        if not rows and not ml:
             continue
         crafted = load(f"{a.dir}/{p}-oracle-crafted.json") or {}
         n = crafted.get("verify_inputs", "?")
-        out += [f"**{m.upper()}** (N = {n})", "",
-                row(["attack", "target", "outcome", "cost", "attack time", "wall", "accuracy"]),
-                row(["---"] * 7)] + rows + [""]
-        for r in sorted(os.listdir(a.dir)):
-            if r.startswith(p) and r.endswith(".run.json"):
-                run = load(os.path.join(a.dir, r))
-                if run:
-                    out.append(f"- `{run['cmd']}` (exit {run['exit']})")
-        out.append("")
+        out += [f"**{m.upper()}**" + (f" (N = {n})" if rows else ""), ""]
+        if rows:
+            out += [row(["attack", "target", "outcome", "cost", "attack time", "wall", "accuracy"]),
+                    row(["---"] * 7)] + rows + [""]
+            ml_runs = {f"{p}-{x}.run.json" for x in ML_ATTACKS}
+            for r in sorted(os.listdir(a.dir)):
+                if r.startswith(p) and r.endswith(".run.json") and r not in ml_runs:
+                    run = load(os.path.join(a.dir, r))
+                    if run:
+                        out.append(f"- `{run['cmd']}` (exit {run['exit']})")
+            out.append("")
+        out += ml
     rtl = [f for f in sorted(os.listdir(a.dir)) if f.startswith("rtl-") and
            f.endswith("-oracle-crafted.json")]
     for f in rtl:
