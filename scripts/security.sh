@@ -62,7 +62,7 @@ for MODEL in $MODELS; do
   run "$KG" lock --model "$D/$MODEL.kgq" --keys "$K.kgk" --crypt none --out "$K-sign.kgm" --force
   p="$MODEL-${ROWS}x${COLS}"
   # padding-kpa: the file alone.
-  attack "$p-kpa-default" padding-kpa "$K.kgm" --out "$K-opened.kgm" "${imgs[@]}" --count "$COUNT"
+  attack "$p-kpa-default" padding-kpa "$K.kgm" --out "$K-opened.kgm" --force "${imgs[@]}" --count "$COUNT"
   attack "$p-kpa-ctr" padding-kpa "$K-ctr.kgm"
   # sign-oracle: crafted layer, then I/O only on the sign-only file.
   attack "$p-oracle-crafted" sign-oracle --setting crafted --victim-keys "$K.kgk" \

@@ -31,20 +31,20 @@ static void signed_step(float *x, const float *x0, const float *g, size_t cnt, f
 int kga_adv_craft(const kgml_model *m, const uint8_t *pix, const uint8_t *labels, uint32_t n,
                   const kga_adv_opts *o, float *adv, uint8_t *adv_pred, char *detail) {
   if (!m || !m->params || !pix || !labels || !o || !adv || n == 0)
-    return kgml_fail(detail, KGML_E_INVAL, "bad argument");
+    return kg_fail(detail, KGML_E_INVAL, "bad argument");
   if (!(o->eps >= 0.0f && o->eps <= 1.0f))
-    return kgml_fail(detail, KGML_E_INVAL, "epsilon %g outside [0, 1]", (double)o->eps);
+    return kg_fail(detail, KGML_E_INVAL, "epsilon %g outside [0, 1]", (double)o->eps);
   if (o->method == KGA_ADV_PGD && (o->steps == 0 || !(o->step >= 0.0f)))
-    return kgml_fail(detail, KGML_E_INVAL, "PGD needs steps >= 1 and a step >= 0");
+    return kg_fail(detail, KGML_E_INVAL, "PGD needs steps >= 1 and a step >= 0");
   if (o->method != KGA_ADV_FGSM && o->method != KGA_ADV_PGD && o->method != KGA_ADV_RANDOM)
-    return kgml_fail(detail, KGML_E_INVAL, "unknown method %d", o->method);
+    return kg_fail(detail, KGML_E_INVAL, "unknown method %d", o->method);
   const size_t cnt = (size_t)n * m->in_h * m->in_w * m->in_c;
   float *x0 = malloc(cnt * sizeof(float));
   float *g = malloc(cnt * sizeof(float));
   if (!x0 || !g) {
     free(x0);
     free(g);
-    return kgml_fail(detail, KGML_E_NOMEM, "out of memory for %u images", n);
+    return kg_fail(detail, KGML_E_NOMEM, "out of memory for %u images", n);
   }
   kgml_load_pixels(pix, cnt, x0);
   memcpy(adv, x0, cnt * sizeof(float));
@@ -61,11 +61,11 @@ int kga_adv_craft(const kgml_model *m, const uint8_t *pix, const uint8_t *labels
       rc = kgml_input_grad(m, adv, labels, n, g, NULL, NULL);
       if (rc == KGML_OK) signed_step(adv, x0, g, cnt, a, o->eps);
     }
-    if (rc != KGML_OK) kgml_fail(detail, rc, "input gradient: %s", kgml_strerror(rc));
+    if (rc != KGML_OK) kg_fail(detail, rc, "input gradient: %s", kgml_strerror(rc));
   }
   if (rc == KGML_OK && adv_pred) {
     rc = kgml_input_grad(m, adv, labels, n, g, adv_pred, NULL);
-    if (rc != KGML_OK) kgml_fail(detail, rc, "prediction on the adversarial images failed");
+    if (rc != KGML_OK) kg_fail(detail, rc, "prediction on the adversarial images failed");
   }
   free(x0);
   free(g);

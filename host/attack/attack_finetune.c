@@ -38,7 +38,7 @@ const char *kga_scheme_name(const kgm_model *f) {
 /* The float architecture of f's layer table. */
 static int thief_specs(const kgm_model *f, kgml_layer_spec *s, char *detail) {
   if (f->n_layers == 0 || f->n_layers > KGML_MAX_LAYERS)
-    return kgml_fail(detail, KGML_E_LAYOUT, "%u layers (the float trainer takes 1..%u)", f->n_layers,
+    return kg_fail(detail, KGML_E_LAYOUT, "%u layers (the float trainer takes 1..%u)", f->n_layers,
                 KGML_MAX_LAYERS);
   for (uint32_t l = 0; l < f->n_layers; l++) {
     const kgm_layer *L = &f->layers[l];
@@ -49,7 +49,7 @@ static int thief_specs(const kgm_model *f, kgml_layer_spec *s, char *detail) {
       s[l].type = KGML_LAYER_FC;
     } else {
       if (L->kh != L->kw)
-        return kgml_fail(detail, KGML_E_LAYOUT, "layer %u: %ux%u kernel (the float trainer is square)",
+        return kg_fail(detail, KGML_E_LAYOUT, "layer %u: %ux%u kernel (the float trainer is square)",
                     l, L->kh, L->kw);
       s[l].type = KGML_LAYER_CONV;
       s[l].k = L->kh;
@@ -78,11 +78,11 @@ static int read_layer(const kgm_model *f, uint32_t l, const uint8_t *img, kgml_l
   const uint32_t KT = (K + R - 1) / R, NT = (N + C - 1) / C;
   if ((uint64_t)tile * KT * NT > L->w_len || (uint64_t)L->w_off + L->w_len > f->wimg_len ||
       (uint64_t)L->p_off + 16ull * N > f->params_len)
-    return kgml_fail(detail, KGML_E_LAYOUT, "layer %u: sections shorter than its tiles", l);
+    return kg_fail(detail, KGML_E_LAYOUT, "layer %u: sections shorter than its tiles", l);
   const double s_in = l == 0 ? (double)f->in_scale : (double)f->layers[l - 1].out_scale;
   const double s_out = (double)L->out_scale;
   if (!(s_in > 0.0) || !(s_out > 0.0) || !isfinite(s_in) || !isfinite(s_out))
-    return kgml_fail(detail, KGML_E_SCALE, "layer %u: scales %g -> %g", l, s_in, s_out);
+    return kg_fail(detail, KGML_E_SCALE, "layer %u: scales %g -> %g", l, s_in, s_out);
   const uint32_t c_in = F->in_c, c_hw = (uint32_t)kg_pack_act_stride(c_in);
   const int padded = K != F->K;
   for (uint32_t n = 0; n < N; n++) {
@@ -105,13 +105,13 @@ static int read_layer(const kgm_model *f, uint32_t l, const uint8_t *img, kgml_l
 
 int kga_thief_model(const kgm_model *f, const uint8_t *guess_key, uint32_t guess_len,
                     kgml_model *out, char *detail) {
-  if (!out) return kgml_fail(detail, KGML_E_INVAL, "no output model");
+  if (!out) return kg_fail(detail, KGML_E_INVAL, "no output model");
   memset(out, 0, sizeof *out);
   if (!f || !f->layers || !f->params || !f->wimg)
-    return kgml_fail(detail, KGML_E_INVAL, "no .kgm model");
-  if (f->rows == 0 || f->cols == 0) return kgml_fail(detail, KGML_E_LAYOUT, "geometry 0");
+    return kg_fail(detail, KGML_E_INVAL, "no .kgm model");
+  if (f->rows == 0 || f->cols == 0) return kg_fail(detail, KGML_E_LAYOUT, "geometry 0");
   if (f->crypt != KGM_CRYPT_NONE && (!guess_key || guess_len != f->aes_len))
-    return kgml_fail(detail, KGML_E_INVAL, "an encrypted image needs a %u-byte key guess", f->aes_len);
+    return kg_fail(detail, KGML_E_INVAL, "an encrypted image needs a %u-byte key guess", f->aes_len);
   kgml_layer_spec specs[KGML_MAX_LAYERS];
   int rc = thief_specs(f, specs, detail);
   if (rc != KGML_OK) return rc;
@@ -120,14 +120,14 @@ int kga_thief_model(const kgm_model *f, const uint8_t *guess_key, uint32_t guess
   for (uint32_t l = 0; l < f->n_layers; l++)
     if (hw_rows(out, l) != f->layers[l].K || out->layer[l].N != f->layers[l].N) {
       kgml_model_free(out);
-      return kgml_fail(detail, KGML_E_LAYOUT, "layer %u: K %u x N %u in the file, %llu x %u expected",
+      return kg_fail(detail, KGML_E_LAYOUT, "layer %u: K %u x N %u in the file, %llu x %u expected",
                   l, f->layers[l].K, f->layers[l].N, (unsigned long long)hw_rows(out, l),
                   out->layer[l].N);
     }
   uint8_t *img = malloc(f->wimg_len ? f->wimg_len : 1);
   if (!img) {
     kgml_model_free(out);
-    return kgml_fail(detail, KGML_E_NOMEM, "out of memory");
+    return kg_fail(detail, KGML_E_NOMEM, "out of memory");
   }
   memcpy(img, f->wimg, f->wimg_len);
   if (f->crypt != KGM_CRYPT_NONE) {
@@ -135,7 +135,7 @@ int kga_thief_model(const kgm_model *f, const uint8_t *guess_key, uint32_t guess
     int a = kg_aes_key_init(&ak, guess_key, guess_len);
     if (a == KG_AES_OK) a = kg_crypt_decrypt((int)f->crypt, &ak, f->nonce, 0, img, f->wimg_len);
     kg_aes_key_wipe(&ak);
-    if (a != KG_AES_OK) rc = kgml_fail(detail, KGML_E_INVAL, "decryption: %s", kg_aes_strerror(a));
+    if (a != KG_AES_OK) rc = kg_fail(detail, KGML_E_INVAL, "decryption: %s", kg_aes_strerror(a));
   }
   for (uint32_t l = 0; l < f->n_layers && rc == KGML_OK; l++)
     rc = read_layer(f, l, img, &out->layer[l], detail);
@@ -146,16 +146,16 @@ int kga_thief_model(const kgm_model *f, const uint8_t *guess_key, uint32_t guess
 
 int kga_stratified_subset(const kgml_dataset *ds, double frac, uint64_t seed,
                           kgml_dataset *out, char *detail) {
-  if (!out) return kgml_fail(detail, KGML_E_INVAL, "no output set");
+  if (!out) return kg_fail(detail, KGML_E_INVAL, "no output set");
   memset(out, 0, sizeof *out);
   if (!ds || !ds->pix || !ds->labels || ds->n == 0)
-    return kgml_fail(detail, KGML_E_INVAL, "empty training set");
+    return kg_fail(detail, KGML_E_INVAL, "empty training set");
   if (!(frac > 0.0 && frac <= 1.0))
-    return kgml_fail(detail, KGML_E_INVAL, "fraction %g outside (0, 1]", frac);
+    return kg_fail(detail, KGML_E_INVAL, "fraction %g outside (0, 1]", frac);
   enum { CLASSES = 10 };
   uint32_t count[CLASSES] = {0};
   for (uint32_t i = 0; i < ds->n; i++) {
-    if (ds->labels[i] >= CLASSES) return kgml_fail(detail, KGML_E_IDX, "label %u", ds->labels[i]);
+    if (ds->labels[i] >= CLASSES) return kg_fail(detail, KGML_E_IDX, "label %u", ds->labels[i]);
     count[ds->labels[i]]++;
   }
   uint32_t *idx = malloc(ds->n * sizeof *idx);
@@ -163,7 +163,7 @@ int kga_stratified_subset(const kgml_dataset *ds, double frac, uint64_t seed,
   if (!idx || !keep) {
     free(idx);
     free(keep);
-    return kgml_fail(detail, KGML_E_NOMEM, "out of memory");
+    return kg_fail(detail, KGML_E_NOMEM, "out of memory");
   }
   uint32_t total = 0;
   for (uint32_t c = 0; c < CLASSES; c++) {
@@ -190,7 +190,7 @@ int kga_stratified_subset(const kgml_dataset *ds, double frac, uint64_t seed,
     kgml_dataset_free(out);
     free(idx);
     free(keep);
-    return kgml_fail(detail, KGML_E_NOMEM, "out of memory");
+    return kg_fail(detail, KGML_E_NOMEM, "out of memory");
   }
   out->n = total;
   out->rows = ds->rows;
@@ -206,9 +206,9 @@ int kga_stratified_subset(const kgml_dataset *ds, double frac, uint64_t seed,
 }
 
 int kga_scratch_model(const kgml_model *arch, uint64_t seed, kgml_model *out, char *detail) {
-  if (!out) return kgml_fail(detail, KGML_E_INVAL, "no output model");
+  if (!out) return kg_fail(detail, KGML_E_INVAL, "no output model");
   memset(out, 0, sizeof *out);
-  if (!arch || arch->n_layers == 0) return kgml_fail(detail, KGML_E_INVAL, "no architecture");
+  if (!arch || arch->n_layers == 0) return kg_fail(detail, KGML_E_INVAL, "no architecture");
   kgml_layer_spec specs[KGML_MAX_LAYERS];
   for (uint32_t l = 0; l < arch->n_layers; l++) specs[l] = arch->layer[l].spec;
   return kgml_model_build(out, "scratch", arch->in_h, arch->in_w, arch->in_c, specs,
@@ -226,14 +226,14 @@ static int eval_prefix(const kgml_model *m, const kgml_dataset *test, uint32_t n
 int kga_finetune(const kgml_model *start, const kgml_dataset *subset, const kgml_dataset *test,
                  uint32_t n_test, const kgml_train_opts *o, kga_finetune_result *r,
                  char *detail) {
-  if (!start || !subset || !test || !o || !r) return kgml_fail(detail, KGML_E_INVAL, "bad argument");
+  if (!start || !subset || !test || !o || !r) return kg_fail(detail, KGML_E_INVAL, "bad argument");
   memset(r, 0, sizeof *r);
   r->n_subset = subset->n;
   int rc = eval_prefix(start, test, n_test, o->nthreads, &r->acc_start);
-  if (rc != KGML_OK) return kgml_fail(detail, rc, "evaluation of the starting point failed");
+  if (rc != KGML_OK) return kg_fail(detail, rc, "evaluation of the starting point failed");
   kgml_model m;
   rc = kgml_model_copy(&m, start);
-  if (rc != KGML_OK) return kgml_fail(detail, rc, "out of memory");
+  if (rc != KGML_OK) return kg_fail(detail, rc, "out of memory");
   kgml_train_opts to = *o;
   to.test = NULL;
   to.on_epoch = NULL;
@@ -242,7 +242,7 @@ int kga_finetune(const kgml_model *start, const kgml_dataset *subset, const kgml
   r->seconds = now_s() - t0;
   if (rc == KGML_OK) {
     rc = eval_prefix(&m, test, n_test, o->nthreads, &r->acc_thief);
-    if (rc != KGML_OK) kgml_fail(detail, rc, "evaluation after fine-tuning failed");
+    if (rc != KGML_OK) kg_fail(detail, rc, "evaluation after fine-tuning failed");
   }
   kgml_model_free(&m);
   return rc;
@@ -296,9 +296,9 @@ static int greedy_sweeps(kgml_model *t, const kgm_model *f, const kgml_dataset *
 int kga_sign_search(kgml_model *t, const kgm_model *f, const kgml_dataset *sub, uint32_t n_eval,
                     uint32_t max_sweeps, uint8_t *key, uint32_t *evals, char *detail) {
   if (!t || !t->params || !f || !sub || !key || max_sweeps == 0)
-    return kgml_fail(detail, KGML_E_INVAL, "bad argument");
+    return kg_fail(detail, KGML_E_INVAL, "bad argument");
   if (t->n_layers != f->n_layers || f->rows == 0 || f->cols == 0 || f->rows * f->cols > 1024u)
-    return kgml_fail(detail, KGML_E_MISMATCH, "the model does not match the .kgm");
+    return kg_fail(detail, KGML_E_MISMATCH, "the model does not match the .kgm");
   const uint32_t bits = f->rows * f->cols, nbytes = (bits + 7) / 8;
   memset(key, 0, nbytes);
   uint32_t ev = 0;
@@ -333,6 +333,6 @@ int kga_sign_search(kgml_model *t, const kgm_model *f, const kgml_dataset *sub, 
     }
   }
   if (evals) *evals = ev;
-  if (rc != KGML_OK) return kgml_fail(detail, rc, "loss evaluation failed");
+  if (rc != KGML_OK) return kg_fail(detail, rc, "loss evaluation failed");
   return KGML_OK;
 }

@@ -10,7 +10,7 @@ static const char *const CMD = "attack padding-kpa";
 
 static void help(FILE *out) {
   fputs("usage: kgmac attack padding-kpa MODEL.kgm [--known PUBLIC.kgq [--known-layer L]]\n"
-        "                                [--out OPENED.kgm] [--images F --labels F [--count N]]\n"
+        "                                [--out OPENED.kgm [--force]] [--images F --labels F [--count N]]\n"
         "                                [--json]\n"
         "\n"
         "Known-plaintext key recovery against Deep-Lock (crypt deeplock). The weight\n"
@@ -28,6 +28,7 @@ static void help(FILE *out) {
         "  --known-layer L    that layer's index (default 0)\n"
         "  --out F.kgm        write the model opened with the recovered key (crypt none;\n"
         "                     still sign-locked if it was)\n"
+        "  --force            replace an existing --out file (never a non-regular one)\n"
         "  --images/--labels  gzipped IDX files: report the opened model's accuracy (host\n"
         "                     simulation; a sign-locked model runs with the all-zero sign\n"
         "                     key, which is what the AES key alone gives)\n"
@@ -116,7 +117,7 @@ int cli_attack_padding_kpa(int argc, char **argv) {
     }
   const char *path = NULL, *known = NULL, *known_layer = NULL, *out = NULL, *images = NULL,
              *labels = NULL, *count_s = NULL;
-  int json = 0;
+  int json = 0, force = 0;
   /* The model file comes first: kgmac attack padding-kpa MODEL.kgm [options]. */
   if (argc > 1 && strncmp(argv[1], "--", 2) != 0) {
     path = argv[1];
@@ -127,7 +128,8 @@ int cli_attack_padding_kpa(int argc, char **argv) {
   const kg_opt opts[] = {{"known", 1, &known, NULL},   {"known-layer", 1, &known_layer, NULL},
                          {"out", 1, &out, NULL},       {"images", 1, &images, NULL},
                          {"labels", 1, &labels, NULL}, {"count", 1, &count_s, NULL},
-                         {"json", 0, NULL, &json},     {NULL, 0, NULL, NULL}};
+                         {"json", 0, NULL, &json},     {"force", 0, NULL, &force},
+                         {NULL, 0, NULL, NULL}};
   if (kg_parse_opts(CMD, argc, argv, opts) != KG_EXIT_OK) return KG_EXIT_USAGE;
   if (!path || !*path) {
     kg_err(CMD, "a model file is required: kgmac attack padding-kpa MODEL.kgm");
@@ -178,7 +180,7 @@ int cli_attack_padding_kpa(int argc, char **argv) {
       status = KG_EXIT_FAIL;
       goto done;
     }
-    if (out && (rc = kgm_save_file(&m, out, detail)) != KG_OK) {
+    if (out && (rc = kgm_save_file(&m, out, force, detail)) != KG_OK) {
       kg_err(CMD, "cannot write %s: %s (%s)", out, kg_strerror(rc), detail);
       status = KG_EXIT_FAIL;
       goto done;

@@ -135,7 +135,7 @@ TEST(PaddingKpa, CommandLineExitStatusAndJson) {
     const std::string file = dir + "/kpa_cli_" + std::to_string(crypt) + ".kgm";
     const std::string json = file + ".json";
     char d[KG_DETAIL_LEN] = "";
-    ASSERT_EQ(kgm_save_file(&L.m, file.c_str(), d), KG_OK) << d;
+    ASSERT_EQ(kgm_save_file(&L.m, file.c_str(), 1, d), KG_OK) << d;
     const std::string cmd = kgmac + " attack padding-kpa " + file + " --json > " + json +
                             " 2>/dev/null";
     const int st = std::system(cmd.c_str());
