@@ -47,13 +47,8 @@ static int plan_layers(kg_dev *dev, kg_model *md) {
       } else {
         /* FC after conv: the conv's output pixels at their device stride,
          * one image per row; the model has zero weights for the padding.
-         * kgm_validate already refuses any other K; this guards the plan. */
-        if (L->K != prev->out_img)
-          return kg_dev_fail(dev, KG_E_LAYER,
-                             "layer %u (fc): K=%u but the conv before it writes %u bytes per "
-                             "image (%u pixels of %u bytes); lock the model for the hardware "
-                             "layout",
-                             l, L->K, prev->out_img, prev->m_img, prev->out_stride);
+         * kgm_validate has checked K == kg_pack_fc_after_conv_k (the
+         * conv's out_img) before any plan is made. */
         P->in_stride = prev->out_img;
       }
       P->m_img = 1;

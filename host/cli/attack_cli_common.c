@@ -1,8 +1,8 @@
 /* kgmac attack: helpers shared by the attack front-ends. */
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli_kg.h"
 #include "cmd_attack.h"
 
 static void bar_cb(void *user, const char *phase, uint64_t done, uint64_t total) {
@@ -17,10 +17,6 @@ void cli_attack_bar_init(cli_attack_bar *b) {
 }
 
 void cli_attack_bar_done(cli_attack_bar *b) { kg_progress_clear(&b->bar); }
-
-void cli_attack_hex(FILE *f, const uint8_t *b, size_t n) {
-  for (size_t i = 0; i < n; i++) fprintf(f, "%02x", b[i]);
-}
 
 static int nibble(char c) {
   if (c >= '0' && c <= '9') return c - '0';
@@ -46,10 +42,7 @@ int8_t *cli_attack_inputs(const kgm_model *m, const kgml_dataset *ds, uint32_t c
   if (isz != ds->rows * ds->cols) return NULL;
   int8_t *in = malloc((size_t)count * isz);
   if (!in) return NULL;
-  for (size_t i = 0; i < (size_t)count * isz; i++) {
-    double q = nearbyint((double)ds->pix[i] / 255.0 / (double)m->in_scale) + m->in_zero;
-    in[i] = (int8_t)(q < -128 ? -128 : q > 127 ? 127 : q);
-  }
+  kg_cli_quantize_pixels(m->in_scale, m->in_zero, ds->pix, (size_t)count * isz, in);
   return in;
 }
 

@@ -52,14 +52,14 @@ static void print_text(const char *path, const kga_kpa_result *r) {
            (unsigned long long)r->windows, (unsigned long long)r->candidates);
   if (r->success) {
     printf("  key              ");
-    cli_attack_hex(stdout, r->key, r->key_len);
+    kg_hex(stdout, r->key, r->key_len);
     printf("\n  KCV check        %s\n", r->kcv_ok ? "matches the header" : "MISMATCH");
     printf("  keystream check  %llu known bytes re-derived, %llu disagree\n",
            (unsigned long long)r->ks_checked, (unsigned long long)r->ks_mismatch);
   } else if (r->ks_learnt) {
     printf("  keystream learnt %llu bytes; first at image offset %llu: ",
            (unsigned long long)r->ks_learnt, (unsigned long long)r->ks_first_pos);
-    cli_attack_hex(stdout, r->ks_first, r->ks_first_len);
+    kg_hex(stdout, r->ks_first, r->ks_first_len);
     printf("\n");
   }
   printf("  time             %.3f s\n", r->seconds);
@@ -76,7 +76,7 @@ static void print_json(const char *path, const kga_kpa_result *r, int have_acc, 
          (unsigned long long)r->known_bytes, (unsigned long long)r->padding_bytes,
          (unsigned long long)r->ks_derived, (unsigned long long)r->windows,
          (unsigned long long)r->candidates);
-  if (r->success) cli_attack_hex(stdout, r->key, r->key_len);
+  if (r->success) kg_hex(stdout, r->key, r->key_len);
   printf("\", \"kcv_ok\": %s, \"ks_checked\": %llu, \"ks_mismatch\": %llu, \"ks_learnt\": %llu,"
          " \"seconds\": %.6f, ",
          r->kcv_ok ? "true" : "false", (unsigned long long)r->ks_checked,

@@ -145,7 +145,7 @@ static void print_text(const char *setting, const kga_sign_result *r, uint32_t c
            (unsigned long long)r->mismatch);
   printf("  bits decided     %u of %u\n", r->bits_decided, r->bits);
   printf("  key              ");
-  cli_attack_hex(stdout, r->key, (r->bits + 7) / 8);
+  kg_hex(stdout, r->key, (r->bits + 7) / 8);
   printf("\n  bits correct     %u of %u (scored by the harness against the key file)\n",
          correct, r->bits);
   printf("  time             %.3f s\n", r->seconds);
@@ -170,7 +170,7 @@ static void print_json(const char *setting, const kga_sign_result *r, uint32_t c
          correct, (unsigned long long)r->queries, (unsigned long long)r->device_runs,
          (unsigned long long)r->hypotheses, r->sweeps, r->restarts, (unsigned long long)r->mismatch,
          r->seconds);
-  cli_attack_hex(stdout, r->key, (r->bits + 7) / 8);
+  kg_hex(stdout, r->key, (r->bits + 7) / 8);
   printf("\", ");
   if (v->done) {
     printf("\"verify_inputs\": %u, \"verify_agree\": %u, ", v->count, v->agree);

@@ -91,5 +91,7 @@ void kg_out_error(const char *cmd, const char *path, int rc, const char *detail)
 
 /* Write s as a JSON string literal (quotes and escapes included). */
 void kg_json_str(FILE *f, const char *s);
+/* Bytes as lowercase hex, no separators. */
+void kg_hex(FILE *f, const uint8_t *b, size_t n);
 
 #endif

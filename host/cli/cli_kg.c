@@ -4,6 +4,7 @@
 
 #include "cli_kg.h"
 #include "kgmac/keyfile.h"
+#include "kgml/kgq.h"
 
 int kg_cli_read_keys(const char *cmd, const char *path, kg_keys *keys, uint32_t *rows,
                      uint32_t *cols) {
@@ -98,4 +99,17 @@ int kg_cli_model_load(const char *cmd, kg_dev *dev, const char *path, kg_model *
   else
     kg_err(cmd, "cannot load %s: %s (%s)", path, kg_strerror(rc), detail ? detail : "");
   return rc;
+}
+
+void kg_cli_quantize_pixels(float in_scale, int32_t in_zero, const uint8_t *pix, size_t n,
+                            int8_t *out) {
+  kg_qmodel q;
+  memset(&q, 0, sizeof q);
+  q.in_scale = in_scale;
+  kg_qmodel_quantize_input(&q, pix, n, out);
+  if (in_zero != 0)
+    for (size_t i = 0; i < n; i++) {
+      const int32_t v = out[i] + in_zero;
+      out[i] = (int8_t)(v > 127 ? 127 : v < -128 ? -128 : v);
+    }
 }

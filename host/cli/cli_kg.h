@@ -6,6 +6,7 @@
 #ifndef KGMAC_CLI_KG_H
 #define KGMAC_CLI_KG_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "cli.h"
@@ -45,5 +46,12 @@ int kg_cli_open(const char *cmd, const char *backend, uint32_t rows, uint32_t co
 int kg_cli_model_load(const char *cmd, kg_dev *dev, const char *path, kg_model **model,
                       int quiet);
 int kg_cli_is_refusal(int status);
+
+/* The device input of n 8-bit pixels (0..255 = 0..1) for a .kgm whose
+ * header gives in_scale and in_zero: kg_qmodel_quantize_input's rounding
+ * with that scale, then the zero point added with saturation. The one
+ * rule `kgmac infer` and the attack lab use. */
+void kg_cli_quantize_pixels(float in_scale, int32_t in_zero, const uint8_t *pix, size_t n,
+                            int8_t *out);
 
 #endif

@@ -166,3 +166,7 @@ void kg_json_str(FILE *f, const char *s) {
   }
   fputc('"', f);
 }
+
+void kg_hex(FILE *f, const uint8_t *b, size_t n) {
+  for (size_t i = 0; i < n; i++) fprintf(f, "%02x", b[i]);
+}

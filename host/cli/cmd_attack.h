@@ -37,7 +37,6 @@ typedef struct cli_attack_bar {
 void cli_attack_bar_init(cli_attack_bar *b);
 void cli_attack_bar_done(cli_attack_bar *b);
 
-void cli_attack_hex(FILE *f, const uint8_t *b, size_t n);
 /* Parse 2*len hex digits; -1 on anything else. */
 int cli_attack_parse_hex(const char *s, uint8_t *out, size_t max, size_t *len);
 

@@ -287,17 +287,7 @@ static int load_inputs(const args *a, const kgm_model *hdr, inputs *x) {
       kg_err(CMD, "out of memory");
       return KG_EXIT_FAIL;
     }
-    /* The rule of kg_qmodel_quantize_input (kgml/kgq.h), with the
-     * header's scale; a non-zero zero point is added afterwards. */
-    kg_qmodel q;
-    memset(&q, 0, sizeof q);
-    q.in_scale = hdr->in_scale;
-    kg_qmodel_quantize_input(&q, x->pix, total, x->in);
-    if (hdr->in_zero != 0)
-      for (size_t i = 0; i < total; i++) {
-        const int32_t v = x->in[i] + hdr->in_zero;
-        x->in[i] = (int8_t)(v > 127 ? 127 : v < -128 ? -128 : v);
-      }
+    kg_cli_quantize_pixels(hdr->in_scale, hdr->in_zero, x->pix, total, x->in);
   } else if (read_raw(a->images, x->in_size, a->count, &x->in, &x->n) != KG_EXIT_OK) {
     return KG_EXIT_FAIL;
   }

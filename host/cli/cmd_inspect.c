@@ -29,10 +29,6 @@ static uint64_t layer_macs(const kgm_layer *L) {
   return m * L->K * L->N;
 }
 
-static void hex(FILE *f, const uint8_t *b, size_t n) {
-  for (size_t i = 0; i < n; i++) fprintf(f, "%02x", b[i]);
-}
-
 static void print_text(const char *path, long long size, const kgm_model *m) {
   uint64_t macs = 0;
   for (uint32_t l = 0; l < m->n_layers; l++) macs += layer_macs(&m->layers[l]);
@@ -46,7 +42,7 @@ static void print_text(const char *path, long long size, const kgm_model *m) {
   else
     printf("  crypt       %s, AES-%u\n", kgm_crypt_name(m->crypt), m->aes_len * 8);
   printf("  nonce       ");
-  hex(stdout, m->nonce, sizeof m->nonce);
+  kg_hex(stdout, m->nonce, sizeof m->nonce);
   printf("\n  KCV         ");
   hex(stdout, m->kcv, sizeof m->kcv);
   printf("\n  input       %ux%ux%u int8, scale %.9g", m->in_h, m->in_w, m->in_c,

@@ -10,9 +10,7 @@
 #include "kg_aes.h"
 #include "kg_fw.h"
 #include "kgsim_hal.h"
-#if KG_FW_TEST_MODEL
 #include "kgmodel.h"
-#endif
 #include "top_harness.hpp"
 
 namespace {
@@ -31,8 +29,8 @@ std::vector<uint8_t> kcv_of(const Keys& k) {
   return v;
 }
 
-// Each Fw test runs on every back-end: "rtl" (kg_top in libkgsim) and, when
-// it is built, "model" (the functional C model kgmodel). Layers are laid out
+// Each Fw test runs on every back-end: "rtl" (kg_top in libkgsim) and
+// "model" (the functional C model kgmodel). Layers are laid out
 // by the top harness in the kgsim DRAM and, for the model, copied into the
 // model's memory; everything else goes through the firmware HAL.
 class Fw : public ::testing::TestWithParam<const char*> {
@@ -41,15 +39,11 @@ class Fw : public ::testing::TestWithParam<const char*> {
   void SetUp() override { open(nullptr, 0); }
   // cfg: the kgsim DRAM (rtl); read_latency: the model's DRAM latency (0 = default).
   void open(const kgsim_config* cfg, uint32_t read_latency) {
-    (void)read_latency;  // unused without the model
     fw = kg_fw{};
-#if KG_FW_TEST_MODEL
     mdl.reset();
-#endif
     dev.reset(new Device(cfg));
     g = dev->geom();
     if (on_model()) {
-#if KG_FW_TEST_MODEL
       kgmodel_config mc = kgmodel_config_default();
       mc.rows = g.rows;
       mc.cols = g.cols;
@@ -58,7 +52,6 @@ class Fw : public ::testing::TestWithParam<const char*> {
       mdl.reset(kgmodel_create(&mc, err, sizeof err));
       ASSERT_NE(nullptr, mdl.get()) << err;
       kgmodel_hal_bind(mdl.get(), &hal);
-#endif
     } else {
       kgsim_hal_bind(dev->sim(), &hal);
     }
@@ -134,15 +127,11 @@ class Fw : public ::testing::TestWithParam<const char*> {
     ASSERT_EQ(0, hal.mem_write(hal.ctx, L.desc_addr + 4u * word, b, 4));
   }
   // Back-end specifics.
-#if KG_FW_TEST_MODEL
   struct ModelFree {
     void operator()(kgmodel* m) const { kgmodel_destroy(m); }
   };
   std::unique_ptr<kgmodel, ModelFree> mdl;
 #define KG_FW_BACKEND(rtl_expr, model_expr) (on_model() ? (model_expr) : (rtl_expr))
-#else
-#define KG_FW_BACKEND(rtl_expr, model_expr) (rtl_expr)
-#endif
   unsigned rows() { return KG_FW_BACKEND(kgsim_rows(dev->sim()), kgmodel_rows(mdl.get())); }
   unsigned cols() { return KG_FW_BACKEND(kgsim_cols(dev->sim()), kgmodel_cols(mdl.get())); }
   void step(uint64_t n) { KG_FW_BACKEND(kgsim_step(dev->sim(), n), kgmodel_step(mdl.get(), n)); }
@@ -151,10 +140,8 @@ class Fw : public ::testing::TestWithParam<const char*> {
   // Reads touching [lo, hi) answer with an error.
   void fault_reads(uint64_t lo, uint64_t hi) {
     if (on_model()) {
-#if KG_FW_TEST_MODEL
       kgmodel_fault f{KGMODEL_FAULT_RANGE, KGMODEL_DIR_READ, lo, hi};
       ASSERT_EQ(KGMODEL_OK, kgmodel_set_fault(mdl.get(), 0, &f));
-#endif
       return;
     }
     const kgsim_fault f{KGSIM_FAULT_RANGE, KGSIM_DIR_READ, KGSIM_RESP_SLVERR, lo, hi, 0};
@@ -630,13 +617,8 @@ TEST_P(Fw, HungMemoryIsCaughtByTheTimeout) {
   EXPECT_TRUE(untouched(L));
 }
 
-#if KG_FW_TEST_MODEL
 INSTANTIATE_TEST_SUITE_P(Backends, Fw, ::testing::Values("rtl", "model"),
                          [](const ::testing::TestParamInfo<const char*>& i) { return std::string(i.param); });
-#else
-INSTANTIATE_TEST_SUITE_P(Backends, Fw, ::testing::Values("rtl"),
-                         [](const ::testing::TestParamInfo<const char*>& i) { return std::string(i.param); });
-#endif
 
 TEST(FwStatus, EveryCodeHasItsOwnMessage) {
   std::vector<std::string> seen;

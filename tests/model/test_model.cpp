@@ -10,9 +10,7 @@
 #include "kgmac/kg_regs.h"
 #include "kgmac/layer_pack.h"
 #include "kgmodel.h"
-#ifdef KGM_HAVE_FW
 #include "kg_fw.h"
-#endif
 
 namespace {
 
@@ -321,7 +319,6 @@ TEST_F(Model, HalBindingDrivesTheModel) {
   EXPECT_EQ(-1, hal.mem_read(hal.ctx, 64ull << 20, c, 4));
 }
 
-#ifdef KGM_HAVE_FW
 // The firmware runs unchanged on the model through kgmodel_hal_bind.
 TEST_F(Model, FirmwareRunsOnTheModel) {
   const uint32_t M = 21, K = 33, N = 9;
@@ -348,6 +345,5 @@ TEST_F(Model, FirmwareRunsOnTheModel) {
   EXPECT_EQ(expect, output(M, N, &pad_ok));
   EXPECT_TRUE(pad_ok);
 }
-#endif
 
 }  // namespace

@@ -4,7 +4,6 @@
 // return code, the interrupt line, every interrupt cause and status, and every
 // output byte are compared. KG_MODEL_LAYERS sets the number of random layers
 // (default 200; `make soak` uses 10^4), KG_MODEL_SEED the seed.
-#include "kg_test_env.hpp"
 #include <gtest/gtest.h>
 
 #include <cstdio>
@@ -14,6 +13,8 @@
 #include <string>
 #include <vector>
 
+#include "kg_test_env.hpp"
+#include "kgmac/kg_regs.h"
 #include "kgmodel.h"
 #include "top_harness.hpp"
 
@@ -280,19 +281,54 @@ void one_layer(Pair& P, std::mt19937_64& rng, Stats& S, uint64_t idx) {
   kg_pack_desc(&L.d, words);
   uint32_t desc_addr = L.desc_addr;
   if (sc == kIllegal) {
+    // Every field through the generated register map (kg_regs.h), so a
+    // field moved in kg_regs.json still gets each kind of illegal value.
+    const auto field = [](uint32_t w, uint32_t mask, uint32_t shift, uint32_t v) {
+      return (w & ~mask) | ((v << shift) & mask);
+    };
+    const auto random_bit_of = [&](uint32_t mask) {
+      uint32_t bits[32], n = 0;
+      for (uint32_t b = 0; b < 32; b++)
+        if (mask >> b & 1u) bits[n++] = b;
+      return 1u << bits[rng() % n];
+    };
+    uint32_t reserved_words[KG_DESC_WORDS], n_reserved = 0;
+    for (uint32_t i = 0; i < KG_DESC_WORDS; i++)
+      if ((KG_DESC_USED_FC(i) | KG_DESC_USED_CONV(i)) == 0u) reserved_words[n_reserved++] = i;
+    const uint32_t dims[3] = {KG_DESC_DIM0, KG_DESC_DIM1, KG_DESC_DIM2};
+    const auto first_conv_field = [](uint32_t w) {
+      return w == KG_DESC_DIM0 ? KG_DESC_DIM0_H_MASK
+                               : w == KG_DESC_DIM1 ? KG_DESC_DIM1_IC_MASK : KG_DESC_DIM2_KH_MASK;
+    };
+    const uint32_t aligned[7] = {KG_DESC_IN_ADDR, KG_DESC_IN_STRIDE, KG_DESC_OUT_ADDR,
+                                 KG_DESC_OUT_STRIDE, KG_DESC_W_ADDR, KG_DESC_W_POS, KG_DESC_P_ADDR};
+    const uint32_t dim2_used = conv ? KG_DESC_USED_CONV(KG_DESC_DIM2) : KG_DESC_USED_FC(KG_DESC_DIM2);
     switch (rng() % 12) {
-      case 0: words[0] ^= 1u << (16 + rng() % 16); break;                       // magic
-      case 1: words[0] = (words[0] & ~0xffu) | uint32_t(3 + rng() % 253); break;  // op
-      case 2: words[0] |= 3u << 9; break;                                        // crypt 3
-      case 3: words[11 + rng() % 5] = uint32_t(rng()) | 1u; break;               // reserved
-      case 4: words[0] |= 1u << (12 + rng() % 4); break;                         // reserved cfg
-      case 5: words[1 + rng() % 3] &= conv ? 0xffff0000u : 0u; break;            // zero dim
-      case 6: words[4 + rng() % 7] |= 1u << (rng() % 4); break;                  // misaligned
-      case 7: words[3] = conv ? (words[3] & 0xffu) | (3u << 8) : 1025u; break;   // stride/N
-      case 8: words[5] = 0; break;                                               // in stride
-      case 9: words[8] = 0xfffffff0u; break;                                     // w end
-      case 10: desc_addr += 4u << (rng() % 2); break;                            // desc addr
-      default: words[0] = uint32_t(rng()); break;                                // garbage
+      case 0: words[KG_DESC_CFG] ^= random_bit_of(KG_DESC_CFG_MAGIC_MASK); break;  // magic
+      case 1:                                                                      // op
+        words[KG_DESC_CFG] = field(words[KG_DESC_CFG], KG_DESC_CFG_OP_MASK, KG_DESC_CFG_OP_SHIFT,
+                                   uint32_t(3 + rng() % 253));
+        break;
+      case 2:                                                                      // crypt 3
+        words[KG_DESC_CFG] = field(words[KG_DESC_CFG], KG_DESC_CFG_CRYPT_MASK, KG_DESC_CFG_CRYPT_SHIFT, 3);
+        break;
+      case 3: words[reserved_words[rng() % n_reserved]] = uint32_t(rng()) | 1u; break;  // reserved
+      case 4: words[KG_DESC_CFG] |= random_bit_of(~KG_DESC_USED_FC(KG_DESC_CFG)); break;  // reserved cfg
+      case 5: {                                                                    // zero dim
+        const uint32_t w = dims[rng() % 3];
+        words[w] &= conv ? ~first_conv_field(w) : 0u;
+        break;
+      }
+      case 6: words[aligned[rng() % 7]] |= 1u << (rng() % 4); break;              // misaligned
+      case 7:                                                                      // stride/N
+        words[KG_DESC_DIM2] = conv ? field(words[KG_DESC_DIM2] & dim2_used, KG_DESC_DIM2_STRIDE_MASK,
+                                           KG_DESC_DIM2_STRIDE_SHIFT, 3)
+                                   : 1025u;
+        break;
+      case 8: words[KG_DESC_IN_STRIDE] = 0; break;                                // in stride
+      case 9: words[KG_DESC_W_ADDR] = 0xfffffff0u; break;                         // w end
+      case 10: desc_addr += 4u << (rng() % 2); break;                             // desc addr
+      default: words[KG_DESC_CFG] = uint32_t(rng()); break;                       // garbage
     }
   }
   if (sc == kBadParam) {
