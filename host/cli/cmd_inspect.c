@@ -44,7 +44,7 @@ static void print_text(const char *path, long long size, const kgm_model *m) {
   printf("  nonce       ");
   kg_hex(stdout, m->nonce, sizeof m->nonce);
   printf("\n  KCV         ");
-  hex(stdout, m->kcv, sizeof m->kcv);
+  kg_hex(stdout, m->kcv, sizeof m->kcv);
   printf("\n  input       %ux%ux%u int8, scale %.9g", m->in_h, m->in_w, m->in_c,
          (double)m->in_scale);
   if (m->in_scale > 0.0f) printf(" (1/%.6g)", 1.0 / (double)m->in_scale);
@@ -79,9 +79,9 @@ static void print_json(const char *path, long long size, const kgm_model *m) {
   printf(" \"sign\": %s, \"crypt\": \"%s\", \"aes_bits\": %u, \"nonce\": \"",
          (m->flags & KGM_FLAG_SIGN) ? "true" : "false", kgm_crypt_name(m->crypt),
          m->aes_len * 8);
-  hex(stdout, m->nonce, sizeof m->nonce);
+  kg_hex(stdout, m->nonce, sizeof m->nonce);
   printf("\", \"kcv\": \"");
-  hex(stdout, m->kcv, sizeof m->kcv);
+  kg_hex(stdout, m->kcv, sizeof m->kcv);
   printf("\",\n \"input\": {\"h\": %u, \"w\": %u, \"c\": %u, \"scale\": %.9g, \"zero\": %d},\n",
          m->in_h, m->in_w, m->in_c, (double)m->in_scale, m->in_zero);
   printf(" \"params_bytes\": %zu, \"weight_bytes\": %zu, \"crc32c\": \"0x%08x\",\n",
