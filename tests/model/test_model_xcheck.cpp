@@ -14,7 +14,6 @@
 #include <vector>
 
 #include "kg_test_env.hpp"
-#include "kgmac/kg_regs.h"
 #include "kgmodel.h"
 #include "top_harness.hpp"
 
