@@ -225,7 +225,7 @@ TEST_P(Fw, InitRejectsWrongIdVersionAndGeometry) {
   } cases[] = {
       {KG_REG_ID, 0xffffffffu, KG_FW_ENODEV},
       {KG_REG_ID, 0x4b474d44u, KG_FW_ENODEV},
-      {KG_REG_VERSION, 0x00020000u, KG_FW_EVERSION},
+      {KG_REG_VERSION, KG_REGMAP_VERSION + 0x00010000u, KG_FW_EVERSION},
       {KG_REG_HW_ARRAY, 0u, KG_FW_EGEOM},
       {KG_REG_HW_ARRAY, (64u << 16) | 64u, KG_FW_EGEOM},
       {KG_REG_HW_BUF, 0u, KG_FW_EGEOM},

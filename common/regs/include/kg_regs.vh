@@ -3,12 +3,12 @@
 `define KG_REGS_VH
 
 `define KG_REG_ADDR_BITS 12
-`define KG_REGMAP_VERSION 32'h00010000
+`define KG_REGMAP_VERSION 32'h00020000
 
 `define KG_REG_ID 12'h000
 `define KG_RST_ID 32'h4b474d43
 `define KG_REG_VERSION 12'h004
-`define KG_RST_VERSION 32'h00010000
+`define KG_RST_VERSION 32'h00020000
 `define KG_REG_HW_ARRAY 12'h008
 `define KG_HW_ARRAY_ROWS_LSB 0
 `define KG_HW_ARRAY_ROWS_W 16
@@ -69,6 +69,8 @@
 `define KG_KEY_CTRL_ZEROIZE_W 1
 `define KG_KEY_CTRL_CHECK_LSB 4
 `define KG_KEY_CTRL_CHECK_W 1
+`define KG_KEY_CTRL_VERIFY_LSB 5
+`define KG_KEY_CTRL_VERIFY_W 1
 `define KG_REG_KEY_CFG 12'h044
 `define KG_RST_KEY_CFG 32'h00000000
 `define KG_KEY_CFG_AES_LEN_LSB 0
@@ -87,6 +89,8 @@
 `define KG_KEY_STATUS_CHECK_BUSY_W 1
 `define KG_KEY_STATUS_LOCKED_OUT_LSB 5
 `define KG_KEY_STATUS_LOCKED_OUT_W 1
+`define KG_KEY_STATUS_AUTH_OK_LSB 6
+`define KG_KEY_STATUS_AUTH_OK_W 1
 `define KG_KEY_STATUS_FAILS_LSB 8
 `define KG_KEY_STATUS_FAILS_W 8
 `define KG_REG_POLICY 12'h04c
@@ -95,6 +99,8 @@
 `define KG_POLICY_MODE_W 2
 `define KG_POLICY_THRESHOLD_LSB 8
 `define KG_POLICY_THRESHOLD_W 8
+`define KG_POLICY_LEGACY_LSB 16
+`define KG_POLICY_LEGACY_W 1
 `define KG_REG_NONCE0 12'h050
 `define KG_RST_NONCE0 32'h00000000
 `define KG_REG_NONCE1 12'h054
@@ -105,6 +111,12 @@
 `define KG_RST_KCV_EXP0 32'h00000000
 `define KG_REG_KCV_EXP1 12'h064
 `define KG_RST_KCV_EXP1 32'h00000000
+`define KG_REG_MODEL_ADDR 12'h068
+`define KG_RST_MODEL_ADDR 32'h00000000
+`define KG_REG_MODEL_LEN 12'h06c
+`define KG_RST_MODEL_LEN 32'h00000000
+`define KG_REG_TAG_EXP 12'h070
+`define KG_REG_TAG_EXP_COUNT 4
 `define KG_REG_AES_KEY 12'h080
 `define KG_REG_AES_KEY_COUNT 8
 `define KG_REG_SIGN_KEY 12'h100
@@ -131,6 +143,8 @@
 `define KG_ERR_BUS 11
 `define KG_ERR_ABORTED 12
 `define KG_ERR_KCV_MISMATCH 13
+`define KG_ERR_AUTH_FAIL 14
+`define KG_ERR_NOT_AUTH 15
 `define KG_OP_FC 1
 `define KG_OP_CONV 2
 `define KG_CRYPT_NONE 0
@@ -198,8 +212,13 @@
 `define KG_DESC_P_ADDR 10
 `define KG_DESC_P_ADDR_ADDR_LSB 0
 `define KG_DESC_P_ADDR_ADDR_W 32
+`define KG_DESC_IN_MASK 11
+`define KG_DESC_IN_MASK_GROUP_LSB 0
+`define KG_DESC_IN_MASK_GROUP_W 16
+`define KG_DESC_IN_MASK_VALID_LSB 16
+`define KG_DESC_IN_MASK_VALID_W 16
 // Bits each layer type uses, word 15 first (all other bits must be 0).
-`define KG_DESC_USED_FC {32'h00000000, 32'h00000000, 32'h00000000, 32'h00000000, 32'h00000000, 32'hffffffff, 32'hffffffff, 32'hffffffff, 32'hffffffff, 32'hffffffff, 32'hffffffff, 32'hffffffff, 32'hffffffff, 32'hffffffff, 32'hffffffff, 32'hffff0fff}
+`define KG_DESC_USED_FC {32'h00000000, 32'h00000000, 32'h00000000, 32'h00000000, 32'hffffffff, 32'hffffffff, 32'hffffffff, 32'hffffffff, 32'hffffffff, 32'hffffffff, 32'hffffffff, 32'hffffffff, 32'hffffffff, 32'hffffffff, 32'hffffffff, 32'hffff0fff}
 `define KG_DESC_USED_CONV {32'h00000000, 32'h00000000, 32'h00000000, 32'h00000000, 32'h00000000, 32'hffffffff, 32'hffffffff, 32'hffffffff, 32'hffffffff, 32'hffffffff, 32'hffffffff, 32'hffffffff, 32'h000073ff, 32'hffffffff, 32'hffffffff, 32'hffff0fff}
 `define KG_DESC_MAGIC 16'h4b44
 

@@ -2,7 +2,7 @@
 #ifndef KGMAC_KG_REGS_H
 #define KGMAC_KG_REGS_H
 
-#define KG_REGMAP_VERSION 0x00010000u
+#define KG_REGMAP_VERSION 0x00020000u
 
 /* Identification: ASCII 'KGMC'. */
 #define KG_REG_ID 0x000u
@@ -10,7 +10,7 @@
 
 /* Register-map version, major in [31:16], minor in [15:0]. */
 #define KG_REG_VERSION 0x004u
-#define KG_RST_VERSION 0x00010000u
+#define KG_RST_VERSION 0x00020000u
 
 /* Array geometry of this build. */
 #define KG_REG_HW_ARRAY 0x008u
@@ -89,6 +89,8 @@
 #define KG_KEY_CTRL_ZEROIZE_MASK 0x00000008u /* clear every key bit and derived schedule state, the valid bits, the failure count and lockout (not LOCKED); while BUSY it also aborts the layer as SOFT_RESET does */
 #define KG_KEY_CTRL_CHECK_SHIFT 4u
 #define KG_KEY_CTRL_CHECK_MASK 0x00000010u /* compute the KCV of the AES key for NONCE* and compare with KCV_EXP* (ignored while CHECK_BUSY). Ends with DONE (match; or ERR_ABORTED when NONCE*, KCV_EXP* or the key changed meanwhile, or no result came), WRONG_KEY (mismatch, or no AES key) or LOCKOUT */
+#define KG_KEY_CTRL_VERIFY_SHIFT 5u
+#define KG_KEY_CTRL_VERIFY_MASK 0x00000020u /* derive the model keys from the AES (device) key and NONCE*, then compute the AES-CMAC of the MODEL_LEN bytes at MODEL_ADDR and compare it with TAG_EXP* (docs/spec.md 11; ignored while CHECK_BUSY or BUSY). Ends with DONE (match, AUTH_OK = 1; or ERR_ABORTED), WRONG_KEY (ERR_AUTH_FAIL, or ERR_NO_KEY), DESC_ERR (a bad region), BUS_ERR or LOCKOUT */
 
 /* AES key configuration (frozen after LOCK). A write clears AES_VALID and KCV_OK. */
 #define KG_REG_KEY_CFG 0x044u
@@ -108,11 +110,13 @@
 #define KG_KEY_STATUS_KCV_OK_SHIFT 3u
 #define KG_KEY_STATUS_KCV_OK_MASK 0x00000008u /* the last CHECK matched */
 #define KG_KEY_STATUS_CHECK_BUSY_SHIFT 4u
-#define KG_KEY_STATUS_CHECK_BUSY_MASK 0x00000010u /* a CHECK is running */
+#define KG_KEY_STATUS_CHECK_BUSY_MASK 0x00000010u /* a CHECK or VERIFY is running */
 #define KG_KEY_STATUS_LOCKED_OUT_SHIFT 5u
 #define KG_KEY_STATUS_LOCKED_OUT_MASK 0x00000020u /* failure threshold reached (policy lockout) */
+#define KG_KEY_STATUS_AUTH_OK_SHIFT 6u
+#define KG_KEY_STATUS_AUTH_OK_MASK 0x00000040u /* the last VERIFY matched: the model image at MODEL_ADDR is authenticated and its derived keys are in use */
 #define KG_KEY_STATUS_FAILS_SHIFT 8u
-#define KG_KEY_STATUS_FAILS_MASK 0x0000ff00u /* failed CHECKs since reset or zeroize (saturates at 255) */
+#define KG_KEY_STATUS_FAILS_MASK 0x0000ff00u /* failed CHECKs and VERIFYs since reset or zeroize (saturates at 255) */
 
 /* Wrong-key policy (frozen after LOCK). */
 #define KG_REG_POLICY 0x04cu
@@ -121,6 +125,8 @@
 #define KG_POLICY_MODE_MASK 0x00000003u /* 0 = refuse, 1 = run, 2 = lockout (3 is reserved and stored as 0) */
 #define KG_POLICY_THRESHOLD_SHIFT 8u
 #define KG_POLICY_THRESHOLD_MASK 0x0000ff00u /* failures before lockout (mode 2); 0 behaves as 1 */
+#define KG_POLICY_LEGACY_SHIFT 16u
+#define KG_POLICY_LEGACY_MASK 0x00010000u /* 1 = accept unauthenticated (version-1) models: keyed layers use the device keys directly; 0 (reset) = a keyed layer must belong to the model the last VERIFY authenticated */
 
 /* Nonce bytes 0..3 (byte 0 in [31:24]). */
 #define KG_REG_NONCE0 0x050u
@@ -141,6 +147,18 @@
 /* Expected KCV bytes 4..7. */
 #define KG_REG_KCV_EXP1 0x064u
 #define KG_RST_KCV_EXP1 0x00000000u
+
+/* Device address of the model image that VERIFY authenticates (16-byte aligned). Writing it clears AUTH_OK. */
+#define KG_REG_MODEL_ADDR 0x068u
+#define KG_RST_MODEL_ADDR 0x00000000u
+
+/* Bytes of that model image (a multiple of 16, at least 128). Writing it clears AUTH_OK. */
+#define KG_REG_MODEL_LEN 0x06cu
+#define KG_RST_MODEL_LEN 0x00000000u
+
+/* Expected AES-CMAC tag of the model image; word i holds tag bytes 4i..4i+3, byte 4i in [31:24]. Writing it clears AUTH_OK. */
+#define KG_REG_TAG_EXP(i) (0x070u + 4u * (unsigned)(i))
+#define KG_REG_TAG_EXP_COUNT 4u
 
 /* AES key words; word i holds key bytes 4i..4i+3, byte 4i in [31:24]. Write-only. */
 #define KG_REG_AES_KEY(i) (0x080u + 4u * (unsigned)(i))
@@ -193,6 +211,8 @@
 #define KG_ERR_BUS 11u /* bus error (SLVERR/DECERR) on the DMA port */
 #define KG_ERR_ABORTED 12u /* aborted by SOFT_RESET */
 #define KG_ERR_KCV_MISMATCH 13u /* CHECK: key check value mismatch */
+#define KG_ERR_AUTH_FAIL 14u /* VERIFY: the model image's tag does not match (tampered, or locked for another device key) */
+#define KG_ERR_NOT_AUTH 15u /* the layer uses a key but is not part of the authenticated model, and the policy refuses */
 
 /* descriptor layer types */
 #define KG_OP_FC 1u /* fully connected */
@@ -268,6 +288,11 @@
 #define KG_DESC_P_ADDR 10u
 #define KG_DESC_P_ADDR_ADDR_SHIFT 0u
 #define KG_DESC_P_ADDR_ADDR_MASK 0xffffffffu /* per-channel records: bias i32, mult i32, shift u8, 7 bytes 0 (16 bytes each) */
+#define KG_DESC_IN_MASK 11u
+#define KG_DESC_IN_MASK_GROUP_SHIFT 0u
+#define KG_DESC_IN_MASK_GROUP_MASK 0x0000ffffu /* FC: 0 (no mask), or the size in bytes of the groups an input row is cut into: a multiple of 16 that divides K */
+#define KG_DESC_IN_MASK_VALID_SHIFT 16u
+#define KG_DESC_IN_MASK_VALID_MASK 0xffff0000u /* FC: the bytes 0..VALID-1 of each group are read, the rest count as 0; 1..GROUP when GROUP != 0, else 0 */
 /* Bits each layer type uses in descriptor word i (all other bits must be 0);
    i is evaluated more than once. */
 #define KG_DESC_USED_FC(i) ( \
@@ -282,7 +307,7 @@
     (i) == 8u ? 0xffffffffu : \
     (i) == 9u ? 0xffffffffu : \
     (i) == 10u ? 0xffffffffu : \
-    (i) == 11u ? 0x00000000u : \
+    (i) == 11u ? 0xffffffffu : \
     (i) == 12u ? 0x00000000u : \
     (i) == 13u ? 0x00000000u : \
     (i) == 14u ? 0x00000000u : \
