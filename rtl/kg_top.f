@@ -18,4 +18,6 @@ rtl/top/kg_wload.v
 rtl/top/kg_feeder.v
 rtl/top/kg_outpath.v
 rtl/top/kg_layer_ctrl.v
+rtl/top/kg_dec_keysel.v
+rtl/top/kg_auth.v
 rtl/top/kg_top.v

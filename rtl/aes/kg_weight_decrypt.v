@@ -35,9 +35,12 @@
 // issued at once; the first beat can pass Nr + 3 cycles (pipelined cipher)
 // after the start pulse.
 //
-// KCV (docs/spec.md 10): `kcv_start` latches `nonce` and computes
-// AES_K(nonce || ffffffff) with the unit's cipher; kcv_valid rises with kcv
-// = its first 8 bytes (kcv[63:56] first).  The key never leaves the unit.
+// One-block port (KCV, docs/spec.md 10, and the VERIFY sequencer of
+// docs/spec.md 11.1): `kcv_start` latches a block and encrypts it with the
+// unit's cipher and key: {nonce, ffffffff} (the KCV input) when blk_sel = 0,
+// blk_in when blk_sel = 1.  kcv_valid rises (a level until the next
+// kcv_start or key_load) with blk_out = the cipher output and kcv = its
+// first 8 bytes (kcv[63:56] first).  Port blocks go before CTR blocks.
 //
 // Parameters: LANES 4, 8 or 16; CIPHER_PIPELINED 1 (one block per cycle) or
 // 0 (iterative, one block per Nr+1 cycles); SBOX_EBR 1 puts the LANES data-path
@@ -81,8 +84,11 @@ module kg_weight_decrypt #(
   output wire [LANES*8-1:0] out_data,
 
   input  wire               kcv_start,
+  input  wire               blk_sel,      // 1: encrypt blk_in, 0: the KCV block
+  input  wire [127:0]       blk_in,
   output wire               kcv_valid,
-  output wire [63:0]        kcv
+  output wire [63:0]        kcv,
+  output wire [127:0]       blk_out
 );
 
   //----------------------------------------------------------------
@@ -219,10 +225,10 @@ module kg_weight_decrypt #(
       reg [1:0]       bidx_reg;              // beat within the head block
       reg             cact_reg;              // CTR burst running
       reg [95:0]      nonce_reg;
-      reg [95:0]      knonce_reg;
+      reg [127:0]     kblk_reg;
       reg             kpend_reg;
       reg             kval_reg;
-      reg [63:0]      kcv_reg;
+      reg [127:0]     kout_reg;
 
       wire            c_in_ready;
       wire            c_out_valid;
@@ -252,7 +258,7 @@ module kg_weight_decrypt #(
         .key_ready (c_key_ready),
         .in_valid  (issue_kcv || issue_ctr),
         .in_ready  (c_in_ready),
-        .in_block  (issue_kcv ? {knonce_reg, 32'hffffffff} : {nonce_reg, ctr_reg}),
+        .in_block  (issue_kcv ? kblk_reg : {nonce_reg, ctr_reg}),
         .in_tag    (issue_kcv),
         .out_valid (c_out_valid),
         .out_block (c_out_block),
@@ -276,10 +282,10 @@ module kg_weight_decrypt #(
           bidx_reg   <= 2'd0;
           cact_reg   <= 1'b0;
           nonce_reg  <= 96'h0;
-          knonce_reg <= 96'h0;
+          kblk_reg   <= 128'h0;
           kpend_reg  <= 1'b0;
           kval_reg   <= 1'b0;
-          kcv_reg    <= 64'h0;
+          kout_reg   <= 128'h0;
         end else begin
           // In-flight accounting.  The cipher drops everything on key_load.
           if (key_load) begin
@@ -327,9 +333,9 @@ module kg_weight_decrypt #(
           if (key_load) begin
             kpend_reg <= 1'b0;
             kval_reg  <= 1'b0;
-            kcv_reg   <= 64'h0;
+            kout_reg  <= 128'h0;
           end else if (kcv_ok) begin
-            knonce_reg <= nonce;
+            kblk_reg   <= blk_sel ? blk_in : {nonce, 32'hffffffff};
             kpend_reg  <= 1'b1;
             kval_reg   <= 1'b0;
           end else begin
@@ -337,7 +343,7 @@ module kg_weight_decrypt #(
               kpend_reg <= 1'b0;
             if (out_kcv) begin
               kval_reg <= 1'b1;
-              kcv_reg  <= c_out_block[127:64];
+              kout_reg <= c_out_block;
             end
           end
         end
@@ -355,14 +361,16 @@ module kg_weight_decrypt #(
 
       assign ctr_ready = (cnt_reg != {(DPW+1){1'b0}});
       assign kcv_valid = kval_reg;
-      assign kcv       = kcv_reg;
+      assign kcv       = kout_reg[127:64];
+      assign blk_out   = kout_reg;
     end else begin : g_no_ctr
       assign ctr_ready   = 1'b0;
       assign ctr_beat    = {LANES*8{1'b0}};
       assign c_key_ready = 1'b1;
       assign kcv_valid   = 1'b0;
       assign kcv         = 64'h0;
-      wire _unused_no_ctr = &{1'b0, nonce, ctr_pop_beat};
+      assign blk_out     = 128'h0;
+      wire _unused_no_ctr = &{1'b0, nonce, ctr_pop_beat, blk_sel, blk_in};
     end
   endgenerate
 

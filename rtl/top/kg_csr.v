@@ -70,7 +70,13 @@
 //    No result within KCV_TIMEOUT cycles (e.g. a build without the CTR
 //    cipher) also ends it with ERR_ABORTED.
 //  - SOFT_RESET does not touch this block: vault, lockout, FAILS, IRQ
-//    and counters survive it.
+//    and counters survive it. It aborts a running VERIFY.
+//  - VERIFY (docs/spec.md 11.1, kg_keyvault + kg_auth): STATUS.BUSY and
+//    CHECK_BUSY are 1 while it runs; START and DESC_ADDR writes are then
+//    ignored as during a layer, but LOAD_AES is not (it aborts the VERIFY).
+//    CHECK and VERIFY in one KEY_CTRL write: the CHECK is taken. ZEROIZE
+//    also clears AUTH_OK. Writes that the lock ignores (AES_KEY*, KEY_CFG,
+//    LOAD_AES) clear neither KCV_OK nor AUTH_OK.
 //======================================================================
 `default_nettype none
 `include "kg_regs.vh"
@@ -140,6 +146,18 @@ module kg_csr #(
   output wire [1 : 0]           policy_mode,
   output wire                   locked_out,
 
+  // VERIFY (kg_auth) and the layer engine's admission.
+  output wire [31 : 0]          model_addr,
+  output wire [31 : 0]          model_len,
+  output wire [127 : 0]         tag_exp,
+  output wire                   auth_start,
+  output wire                   auth_abort,
+  input  wire                   auth_done,
+  input  wire [1 : 0]           auth_res,
+  output wire                   auth_ok,
+  output wire                   legacy,
+  output wire                   check_busy,
+
   // Performance events.
   input  wire                   ev_compute,
   input  wire [4 : 0]           rd_bytes,
@@ -176,6 +194,9 @@ module kg_csr #(
   localparam [7 : 0] ERR_BUS          = `KG_ERR_BUS;
   localparam [7 : 0] ERR_ABORTED      = `KG_ERR_ABORTED;
   localparam [7 : 0] ERR_KCV_MISMATCH = `KG_ERR_KCV_MISMATCH;
+  localparam [7 : 0] ERR_NOT_AUTH     = `KG_ERR_NOT_AUTH;
+  localparam [AW-1 : 0] TAG_BASE  = `KG_REG_TAG_EXP;
+  localparam [AW-1 : 0] TAG_END   = `KG_REG_TAG_EXP + `KG_REG_TAG_EXP_COUNT * WORD;
 
   localparam [31 : 0] IRQ_EN_RST  = `KG_RST_IRQ_ENABLE;
 
@@ -271,9 +292,17 @@ module kg_csr #(
   wire [AW-1 : 0] wa_sign_off = wa - SIGN_BASE;
   wire [2 : 0]    aes_idx  = wa_aes_off[4 : 2];
   wire [4 : 0]    sign_idx = wa_sign_off[6 : 2];
+  wire            wa_tag  = (wa >= TAG_BASE) && (wa < TAG_END);
+  wire [AW-1 : 0] wa_tag_off = wa - TAG_BASE;
+  wire [1 : 0]    tag_idx  = wa_tag_off[3 : 2];
+  wire            ra_tag  = (ra >= TAG_BASE) && (ra < TAG_END);
+  wire [AW-1 : 0] ra_tag_off = ra - TAG_BASE;
 
   // start counts as busy until the engine has raised busy.
   wire busy_eff = busy | start_reg;
+  // STATUS.BUSY: a layer, a soft reset or a VERIFY.
+  wire verify_busy;
+  wire busy_all = busy_eff | verify_busy;
 
   //----------------------------------------------------------------
   // write_decode: which register a write hits, and its SLVERR.
@@ -290,6 +319,8 @@ module kg_csr #(
   reg w_nonce2;
   reg w_kexp0;
   reg w_kexp1;
+  reg w_model_addr;
+  reg w_model_len;
 
   always @* begin : write_decode
     w_ctrl       = 1'b0;
@@ -304,6 +335,8 @@ module kg_csr #(
     w_nonce2     = 1'b0;
     w_kexp0      = 1'b0;
     w_kexp1      = 1'b0;
+    w_model_addr = 1'b0;
+    w_model_len  = 1'b0;
     wr_err       = 1'b0;
 
     case (wa)
@@ -330,7 +363,9 @@ module kg_csr #(
       `KG_REG_NONCE2:     w_nonce2     = wr_act;
       `KG_REG_KCV_EXP0:   w_kexp0      = wr_act;
       `KG_REG_KCV_EXP1:   w_kexp1      = wr_act;
-      default:            wr_err       = wr_en & ~(wa_aes | wa_sign);
+      `KG_REG_MODEL_ADDR: w_model_addr = wr_act;
+      `KG_REG_MODEL_LEN:  w_model_len  = wr_act;
+      default:            wr_err       = wr_en & ~(wa_aes | wa_sign | wa_tag);
     endcase
   end
 
@@ -363,6 +398,11 @@ module kg_csr #(
     .w_nonce2      (w_nonce2),
     .w_kexp0       (w_kexp0),
     .w_kexp1       (w_kexp1),
+    .w_model_addr  (w_model_addr),
+    .w_model_len   (w_model_len),
+    .w_tag         (wr_act & wa_tag),
+    .tag_idx       (tag_idx),
+    .soft_reset    (w_ctrl & wr_data[`KG_CTRL_SOFT_RESET_LSB] & wr_strb[`KG_CTRL_SOFT_RESET_LSB / 8]),
     .busy          (busy_eff),
     .key_irq       (key_irq),
     .key_err_we    (key_err_we),
@@ -372,6 +412,11 @@ module kg_csr #(
     .key_status_rd (key_status_rd),
     .policy_rd     (policy_rd),
     .kcv_exp       (kcv_exp),
+    .model_addr    (model_addr),
+    .model_len     (model_len),
+    .tag_exp       (tag_exp),
+    .verify_busy   (verify_busy),
+    .check_busy    (check_busy),
     .sign_key      (sign_key),
     .sign_valid    (sign_valid),
     .aes_key       (aes_key),
@@ -386,7 +431,13 @@ module kg_csr #(
     .kcv           (kcv),
     .kcv_ok        (kcv_ok),
     .policy_mode   (policy_mode),
-    .locked_out    (locked_out)
+    .locked_out    (locked_out),
+    .auth_start    (auth_start),
+    .auth_abort    (auth_abort),
+    .auth_done     (auth_done),
+    .auth_res      (auth_res),
+    .auth_ok       (auth_ok),
+    .legacy        (legacy)
   );
 
   //----------------------------------------------------------------
@@ -445,7 +496,7 @@ module kg_csr #(
     hw_cfg_rd[`KG_HW_CFG_PARAM_DEPTH_LSB +: `KG_HW_CFG_PARAM_DEPTH_W] = PDEPTH_I[`KG_HW_CFG_PARAM_DEPTH_W-1 : 0];
 
     status_rd = 32'h0;
-    status_rd[`KG_STATUS_BUSY_LSB]                     = busy_eff;
+    status_rd[`KG_STATUS_BUSY_LSB]                     = busy_all;
     status_rd[`KG_STATUS_ERR_LSB +: `KG_STATUS_ERR_W]  = err_reg;
   end
 
@@ -500,6 +551,8 @@ module kg_csr #(
       `KG_REG_NONCE2:     rd_data = nonce[31 : 0];
       `KG_REG_KCV_EXP0:   rd_data = kcv_exp[63 : 32];
       `KG_REG_KCV_EXP1:   rd_data = kcv_exp[31 : 0];
+      `KG_REG_MODEL_ADDR: rd_data = model_addr;
+      `KG_REG_MODEL_LEN:  rd_data = model_len;
 
       // 64-bit counters: a low-word read latches every high word.
       `KG_REG_PERF_CYCLES:             begin rd_data = perf_lo[32*0 +: 32]; perf_latch = rd_en; end
@@ -518,10 +571,11 @@ module kg_csr #(
       `KG_REG_PERF_DEC_STALL + HI_OFS:       rd_data = perf_hi[32*6 +: 32];
 
       default: begin
-        // Key registers are write-only: they read 0, always.
-        rd_data = 32'h0;
+        // Key registers are write-only: they read 0, always. TAG_EXP is
+        // public.
+        rd_data = ra_tag ? tag_exp[127 - 32*ra_tag_off[3 : 2] -: 32] : 32'h0;
         rd_err  = !(((ra >= AES_BASE) && (ra < AES_END)) ||
-                    ((ra >= SIGN_BASE) && (ra < SIGN_END)));
+                    ((ra >= SIGN_BASE) && (ra < SIGN_END)) || ra_tag);
       end
     endcase
   end
@@ -540,6 +594,8 @@ module kg_csr #(
   wire _unused_ok = &{1'b0, wr_addr[1 : 0], rd_addr[1 : 0],
                       wa_aes_off[AW-1 : 5], wa_aes_off[1 : 0],
                       wa_sign_off[AW-1 : 7], wa_sign_off[1 : 0],
+                      wa_tag_off[AW-1 : 4], wa_tag_off[1 : 0],
+                      ra_tag_off[AW-1 : 4], ra_tag_off[1 : 0],
                       cmd[31 : IRQ_W], merged};
 
   always @* begin : csr_logic
@@ -573,7 +629,8 @@ module kg_csr #(
     if (done) begin
       case (done_err)
         ERR_OK, ERR_ABORTED:             irq_set[`KG_IRQ_STATUS_DONE_LSB]      = 1'b1;
-        ERR_WRONG_KEY, ERR_KCV_MISMATCH: irq_set[`KG_IRQ_STATUS_WRONG_KEY_LSB] = 1'b1;
+        ERR_WRONG_KEY, ERR_KCV_MISMATCH, ERR_NOT_AUTH:
+                                         irq_set[`KG_IRQ_STATUS_WRONG_KEY_LSB] = 1'b1;
         ERR_LOCKED_OUT:                  irq_set[`KG_IRQ_STATUS_LOCKOUT_LSB]   = 1'b1;
         ERR_BUS:                         irq_set[`KG_IRQ_STATUS_BUS_ERR_LSB]   = 1'b1;
         default:                         irq_set[`KG_IRQ_STATUS_DESC_ERR_LSB]  = 1'b1;
@@ -586,7 +643,7 @@ module kg_csr #(
     if (w_ctrl) begin
       if (cmd[`KG_CTRL_SOFT_RESET_LSB])
         soft_reset_new = 1'b1;
-      else if (cmd[`KG_CTRL_START_LSB] && !busy_eff)
+      else if (cmd[`KG_CTRL_START_LSB] && !busy_all)
         start_new = 1'b1;
       if (cmd[`KG_CTRL_PERF_CLEAR_LSB]) begin
         perf_clear_cmd = 1'b1;
@@ -598,7 +655,7 @@ module kg_csr #(
     if (key_abort)
       soft_reset_new = 1'b1;
 
-    if (w_desc && !busy_eff) begin
+    if (w_desc && !busy_all) begin
       desc_addr_new = (desc_addr_reg & ~wmask) | (wr_data & wmask);
       desc_addr_we  = 1'b1;
     end

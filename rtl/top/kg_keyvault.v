@@ -2,8 +2,10 @@
 // kg_keyvault.v
 // -------------
 // The key vault of kgmac and what guards it: the AES and sign keys, the
-// nonce, the lock, the key-check (KCV) sequencer and the wrong-key policy
-// with its lockout. kg_csr decodes the register bus and hands this block
+// nonce, the lock, the key-check (KCV) sequencer, the wrong-key policy
+// with its lockout, and the command side of VERIFY (docs/spec.md 11.1):
+// MODEL_ADDR, MODEL_LEN, TAG_EXP, AUTH_OK and the outcome of a VERIFY.
+// The VERIFY pass itself (key derivation, DMA, CMAC) runs in kg_auth. kg_csr decodes the register bus and hands this block
 // one write strobe per vault register; the behaviour of these registers
 // is described in kg_csr.v ("Defined behaviour where the map is silent").
 //
@@ -12,10 +14,12 @@
 //  w_aes, aes_idx   write to AES_KEY<aes_idx>.
 //  w_sign, sign_idx write to SIGN_KEY<sign_idx>.
 //  w_key_ctrl ...   write to KEY_CTRL, KEY_CFG, POLICY, NONCE0..2,
-//                   KCV_EXP0..1. Every w_* already excludes writes with no
-//                   strobe bit set.
+//                   KCV_EXP0..1, MODEL_ADDR, MODEL_LEN, TAG_EXP<tag_idx>.
+//                   Every w_* already excludes writes with no strobe bit set.
+//  soft_reset       CTRL.SOFT_RESET written (aborts a VERIFY).
 //  busy             engine busy as the register file sees it (a START
-//                   counts as busy until the engine raises busy).
+//                   counts as busy until the engine raises busy). A
+//                   VERIFY is not part of it; verify_busy reports it.
 //
 // Towards kg_csr:
 //  key_irq          interrupt causes raised this cycle (IRQ_STATUS bits:
@@ -29,6 +33,13 @@
 // Decrypt unit and engine: aes_key, aes_len, aes_valid, sign_key,
 // sign_valid, nonce, key_load, zeroize, kcv_ready/kcv_start/kcv_valid/kcv,
 // kcv_ok, policy_mode, locked_out as described in kg_csr.v.
+//
+// VERIFY sequencer (kg_auth): auth_start pulses when a VERIFY is accepted
+// (model_addr/model_len/tag_exp/nonce are its inputs), auth_abort pulses
+// when it must stop (its inputs or the key changed, LOAD_AES, ZEROIZE,
+// SOFT_RESET). kg_auth answers every auth_start with one auth_done pulse
+// and auth_res (KG_AUTH_RES_*, kg_auth.v); after an abort the result is
+// ERR_ABORTED whatever it says. auth_ok and legacy go to the layer engine.
 //======================================================================
 `default_nettype none
 `include "kg_regs.vh"
@@ -56,6 +67,11 @@ module kg_keyvault #(
   input  wire                   w_nonce2,
   input  wire                   w_kexp0,
   input  wire                   w_kexp1,
+  input  wire                   w_model_addr,
+  input  wire                   w_model_len,
+  input  wire                   w_tag,
+  input  wire [1 : 0]           tag_idx,
+  input  wire                   soft_reset,
   input  wire                   busy,
 
   // Status towards the register file.
@@ -67,6 +83,11 @@ module kg_keyvault #(
   output reg  [31 : 0]          key_status_rd,
   output reg  [31 : 0]          policy_rd,
   output wire [63 : 0]          kcv_exp,
+  output wire [31 : 0]          model_addr,
+  output wire [31 : 0]          model_len,
+  output wire [127 : 0]         tag_exp,
+  output wire                   verify_busy,
+  output wire                   check_busy,
 
   // Vault.
   output wire [ROWS*COLS-1 : 0] sign_key,
@@ -85,7 +106,15 @@ module kg_keyvault #(
   input  wire [63 : 0]          kcv,
   output wire                   kcv_ok,
   output wire [1 : 0]           policy_mode,
-  output wire                   locked_out
+  output wire                   locked_out,
+
+  // VERIFY (kg_auth) and the layer engine's admission.
+  output wire                   auth_start,
+  output wire                   auth_abort,
+  input  wire                   auth_done,
+  input  wire [1 : 0]           auth_res,
+  output wire                   auth_ok,
+  output wire                   legacy
 );
 
   //----------------------------------------------------------------
@@ -103,6 +132,18 @@ module kg_keyvault #(
   localparam [7 : 0] ERR_LOCKED_OUT   = `KG_ERR_LOCKED_OUT;
   localparam [7 : 0] ERR_ABORTED      = `KG_ERR_ABORTED;
   localparam [7 : 0] ERR_KCV_MISMATCH = `KG_ERR_KCV_MISMATCH;
+  localparam [7 : 0] ERR_AUTH_FAIL    = `KG_ERR_AUTH_FAIL;
+  localparam [7 : 0] ERR_MISALIGNED   = `KG_ERR_MISALIGNED;
+  localparam [7 : 0] ERR_TOO_BIG      = `KG_ERR_TOO_BIG;
+  localparam [7 : 0] ERR_BUS          = `KG_ERR_BUS;
+
+  // auth_res codes of kg_auth.
+  localparam [1 : 0] AUTH_RES_MATCH    = 2'd0;
+  localparam [1 : 0] AUTH_RES_MISMATCH = 2'd1;
+  localparam [1 : 0] AUTH_RES_BUS      = 2'd2;
+
+  localparam [32 : 0] MODEL_MIN = 33'd128;       // smallest image: the header
+  localparam [32 : 0] ADDR_LIM  = 33'h1_0000_0000;
 
   localparam [1 : 0] POL_REFUSE  = `KG_POLICY_REFUSE;
   localparam [1 : 0] POL_RUN     = `KG_POLICY_RUN;
@@ -180,6 +221,28 @@ module kg_keyvault #(
   reg [TMR_W-1 : 0]    chk_tmr_reg;
   reg [TMR_W-1 : 0]    chk_tmr_new;
   reg                  chk_tmr_we;
+  reg                  pol_legacy_reg;
+  reg                  pol_legacy_new;
+
+  // VERIFY.
+  reg [31 : 0]         model_addr_reg;
+  reg [31 : 0]         model_addr_new;
+  reg                  model_addr_we;
+  reg [31 : 0]         model_len_reg;
+  reg [31 : 0]         model_len_new;
+  reg                  model_len_we;
+  reg [127 : 0]        tag_exp_reg;
+  reg [127 : 0]        tag_exp_new;
+  reg                  tag_exp_we;
+  reg                  auth_ok_reg;
+  reg                  auth_ok_new;
+  reg                  auth_ok_we;
+  reg                  ver_busy_reg;
+  reg                  ver_busy_new;
+  reg                  ver_busy_we;
+  reg                  ver_stale_reg;          // the running VERIFY was aborted
+  reg                  ver_stale_new;
+  reg                  ver_stale_we;
 
   // Output pulses.
   reg                  key_load_reg;
@@ -188,6 +251,10 @@ module kg_keyvault #(
   reg                  zeroize_new;
   reg                  kcv_start_reg;
   reg                  kcv_start_new;
+  reg                  auth_start_reg;
+  reg                  auth_start_new;
+  reg                  auth_abort_reg;
+  reg                  auth_abort_new;
 
   //----------------------------------------------------------------
   // Outputs.
@@ -207,6 +274,15 @@ module kg_keyvault #(
   assign kcv_ok      = kcv_ok_reg;
   assign policy_mode = pol_mode_reg;
   assign locked_out  = lockout_reg;
+  assign model_addr  = model_addr_reg;
+  assign model_len   = model_len_reg;
+  assign tag_exp     = tag_exp_reg;
+  assign verify_busy = ver_busy_reg;
+  assign check_busy  = (chk_state_reg != CHK_IDLE);
+  assign auth_start  = auth_start_reg;
+  assign auth_abort  = auth_abort_reg;
+  assign auth_ok     = auth_ok_reg;
+  assign legacy      = pol_legacy_reg;
 
   //----------------------------------------------------------------
   // Register views (as read, and as the base of a strobed write).
@@ -220,13 +296,15 @@ module kg_keyvault #(
     key_status_rd[`KG_KEY_STATUS_SIGN_VALID_LSB] = sign_valid_reg;
     key_status_rd[`KG_KEY_STATUS_LOCKED_LSB]     = locked_reg;
     key_status_rd[`KG_KEY_STATUS_KCV_OK_LSB]     = kcv_ok_reg;
-    key_status_rd[`KG_KEY_STATUS_CHECK_BUSY_LSB] = (chk_state_reg != CHK_IDLE);
+    key_status_rd[`KG_KEY_STATUS_CHECK_BUSY_LSB] = (chk_state_reg != CHK_IDLE) | ver_busy_reg;
     key_status_rd[`KG_KEY_STATUS_LOCKED_OUT_LSB] = lockout_reg;
+    key_status_rd[`KG_KEY_STATUS_AUTH_OK_LSB]    = auth_ok_reg;
     key_status_rd[`KG_KEY_STATUS_FAILS_LSB +: `KG_KEY_STATUS_FAILS_W] = fails_reg;
 
     policy_rd = 32'h0;
     policy_rd[`KG_POLICY_MODE_LSB +: `KG_POLICY_MODE_W]           = pol_mode_reg;
     policy_rd[`KG_POLICY_THRESHOLD_LSB +: `KG_POLICY_THRESHOLD_W] = pol_thr_reg;
+    policy_rd[`KG_POLICY_LEGACY_LSB]                              = pol_legacy_reg;
   end
 
   //----------------------------------------------------------------
@@ -245,6 +323,15 @@ module kg_keyvault #(
       lockout_reg    <= 1'b0;
       pol_mode_reg   <= POLICY_RST[`KG_POLICY_MODE_LSB +: `KG_POLICY_MODE_W];
       pol_thr_reg    <= POLICY_RST[`KG_POLICY_THRESHOLD_LSB +: `KG_POLICY_THRESHOLD_W];
+      pol_legacy_reg <= POLICY_RST[`KG_POLICY_LEGACY_LSB];
+      model_addr_reg <= `KG_RST_MODEL_ADDR;
+      model_len_reg  <= `KG_RST_MODEL_LEN;
+      tag_exp_reg    <= 128'h0;
+      auth_ok_reg    <= 1'b0;
+      ver_busy_reg   <= 1'b0;
+      ver_stale_reg  <= 1'b0;
+      auth_start_reg <= 1'b0;
+      auth_abort_reg <= 1'b0;
       nonce_reg      <= {`KG_RST_NONCE0, `KG_RST_NONCE1, `KG_RST_NONCE2};
       kcv_exp_reg    <= {`KG_RST_KCV_EXP0, `KG_RST_KCV_EXP1};
       chk_state_reg  <= CHK_IDLE;
@@ -266,7 +353,16 @@ module kg_keyvault #(
       if (policy_we) begin
         pol_mode_reg <= pol_mode_new;
         pol_thr_reg  <= pol_thr_new;
+        pol_legacy_reg <= pol_legacy_new;
       end
+      if (model_addr_we) model_addr_reg <= model_addr_new;
+      if (model_len_we)  model_len_reg  <= model_len_new;
+      if (tag_exp_we)    tag_exp_reg    <= tag_exp_new;
+      if (auth_ok_we)    auth_ok_reg    <= auth_ok_new;
+      if (ver_busy_we)   ver_busy_reg   <= ver_busy_new;
+      if (ver_stale_we)  ver_stale_reg  <= ver_stale_new;
+      auth_start_reg <= auth_start_new;
+      auth_abort_reg <= auth_abort_new;
       if (nonce_we)      nonce_reg      <= nonce_new;
       if (kcv_exp_we)    kcv_exp_reg    <= kcv_exp_new;
       if (chk_state_we)  chk_state_reg  <= chk_state_new;
@@ -293,6 +389,11 @@ module kg_keyvault #(
   reg               kc_load_sign;
   reg               kc_zeroize;
   reg               kc_check;
+  reg               kc_verify;
+  reg               auth_inval;    // the inputs of VERIFY changed: AUTH_OK clears
+  reg               ver_abort;     // the running VERIFY must stop
+  reg               ver_stale;     // the running VERIFY ends with ERR_ABORTED
+  reg [32 : 0]      model_end;
   reg [7 : 0]       fails_inc;
   reg [7 : 0]       thr_eff;
   integer           b;
@@ -321,7 +422,22 @@ module kg_keyvault #(
     lockout_we     = 1'b0;
     pol_mode_new   = pol_mode_reg;
     pol_thr_new    = pol_thr_reg;
+    pol_legacy_new = pol_legacy_reg;
     policy_we      = 1'b0;
+    model_addr_new = model_addr_reg;
+    model_addr_we  = 1'b0;
+    model_len_new  = model_len_reg;
+    model_len_we   = 1'b0;
+    tag_exp_new    = tag_exp_reg;
+    tag_exp_we     = 1'b0;
+    auth_ok_new    = auth_ok_reg;
+    auth_ok_we     = 1'b0;
+    ver_busy_new   = ver_busy_reg;
+    ver_busy_we    = 1'b0;
+    ver_stale_new  = ver_stale_reg;
+    ver_stale_we   = 1'b0;
+    auth_start_new = 1'b0;
+    auth_abort_new = 1'b0;
     nonce_new      = nonce_reg;
     nonce_we       = 1'b0;
     kcv_exp_new    = kcv_exp_reg;
@@ -352,6 +468,12 @@ module kg_keyvault #(
     kc_load_aes  = w_key_ctrl & cmd[`KG_KEY_CTRL_LOAD_AES_LSB]  & ~kc_zeroize;
     kc_load_sign = w_key_ctrl & cmd[`KG_KEY_CTRL_LOAD_SIGN_LSB] & ~kc_zeroize;
     kc_check     = w_key_ctrl & cmd[`KG_KEY_CTRL_CHECK_LSB]     & ~kc_zeroize;
+    // CHECK and VERIFY in one write: the CHECK is taken, the VERIFY ignored.
+    kc_verify    = w_key_ctrl & cmd[`KG_KEY_CTRL_VERIFY_LSB]    & ~kc_zeroize &
+                   ~cmd[`KG_KEY_CTRL_CHECK_LSB];
+    auth_inval   = 1'b0;
+    ver_abort    = soft_reset;
+    model_end    = {1'b0, model_addr_reg} + {1'b0, model_len_reg};
 
     //--------------------------------------------------------------
     // KCV sequencer.
@@ -419,8 +541,28 @@ module kg_keyvault #(
       if (w_nonce0) nonce_new[95 : 64] = (nonce_reg[95 : 64] & ~wmask) | (wr_data & wmask);
       if (w_nonce1) nonce_new[63 : 32] = (nonce_reg[63 : 32] & ~wmask) | (wr_data & wmask);
       if (w_nonce2) nonce_new[31 : 0]  = (nonce_reg[31 : 0]  & ~wmask) | (wr_data & wmask);
-      nonce_we  = 1'b1;
-      kcv_inval = 1'b1;
+      nonce_we   = 1'b1;
+      kcv_inval  = 1'b1;
+      auth_inval = 1'b1;
+    end
+
+    if (w_model_addr) begin
+      model_addr_new = (model_addr_reg & ~wmask) | (wr_data & wmask);
+      model_addr_we  = 1'b1;
+      auth_inval     = 1'b1;
+    end
+
+    if (w_model_len) begin
+      model_len_new = (model_len_reg & ~wmask) | (wr_data & wmask);
+      model_len_we  = 1'b1;
+      auth_inval    = 1'b1;
+    end
+
+    if (w_tag) begin
+      tag_exp_new[127 - 32*tag_idx -: 32] =
+        (tag_exp_reg[127 - 32*tag_idx -: 32] & ~wmask) | (wr_data & wmask);
+      tag_exp_we = 1'b1;
+      auth_inval = 1'b1;
     end
 
     if (w_kexp0 || w_kexp1) begin
@@ -440,6 +582,7 @@ module kg_keyvault #(
         aes_valid_new = 1'b0;
         aes_valid_we  = 1'b1;
         kcv_inval     = 1'b1;
+        auth_inval    = 1'b1;
       end
     end
 
@@ -464,6 +607,7 @@ module kg_keyvault #(
         aes_valid_new = 1'b0;                  // the loaded key no longer matches
         aes_valid_we  = 1'b1;
         kcv_inval     = 1'b1;
+        auth_inval    = 1'b1;
       end
     end
 
@@ -475,6 +619,7 @@ module kg_keyvault #(
         if (pol_mode_new != POL_RUN && pol_mode_new != POL_LOCKOUT)
           pol_mode_new = POL_REFUSE;           // reserved MODE 3 reads back as REFUSE
         pol_thr_new  = merged[`KG_POLICY_THRESHOLD_LSB +: `KG_POLICY_THRESHOLD_W];
+        pol_legacy_new = merged[`KG_POLICY_LEGACY_LSB];
         policy_we    = 1'b1;
       end
     end
@@ -488,6 +633,7 @@ module kg_keyvault #(
       aes_valid_we  = 1'b1;
       key_load_new  = 1'b1;
       kcv_inval     = 1'b1;
+      auth_inval    = 1'b1;
       chk_abort     = 1'b1;                    // the decrypt unit drops a pending KCV
     end
     if (kc_load_sign && !locked_reg) begin
@@ -511,8 +657,16 @@ module kg_keyvault #(
       end
     end
 
-    // CHECK: refused in lockout or without a key; ignored while running.
-    if (kc_check && chk_state_reg == CHK_IDLE) begin
+    // VERIFY's inputs changed: AUTH_OK clears, a running VERIFY aborts.
+    if (auth_inval) begin
+      auth_ok_new = 1'b0;
+      auth_ok_we  = 1'b1;
+      ver_abort   = 1'b1;
+    end
+
+    // CHECK: refused in lockout or without a key; ignored while a CHECK
+    // or a VERIFY runs.
+    if (kc_check && chk_state_reg == CHK_IDLE && !ver_busy_reg) begin
       if (lockout_reg) begin
         key_err    = ERR_LOCKED_OUT;
         key_err_we = 1'b1;
@@ -530,6 +684,36 @@ module kg_keyvault #(
         chk_tmr_we    = 1'b1;
         kcv_ok_new    = 1'b0;
         kcv_ok_we     = 1'b1;
+      end
+    end
+
+    // VERIFY (docs/spec.md 11.1): ignored while busy or while a CHECK or
+    // VERIFY runs; else the first refusal that applies, or accepted.
+    if (kc_verify && !busy && chk_state_reg == CHK_IDLE && !ver_busy_reg) begin
+      key_err_we = 1'b1;
+      if (lockout_reg) begin
+        key_err = ERR_LOCKED_OUT;
+        key_irq[`KG_IRQ_STATUS_LOCKOUT_LSB] = 1'b1;
+      end else begin
+        auth_ok_new = 1'b0;
+        auth_ok_we  = 1'b1;
+        if (!(aes_valid_we ? aes_valid_new : aes_valid_reg)) begin
+          key_err = ERR_NO_KEY;
+          key_irq[`KG_IRQ_STATUS_WRONG_KEY_LSB] = 1'b1;
+        end else if (model_addr_reg[3 : 0] != 4'h0 || model_len_reg[3 : 0] != 4'h0) begin
+          key_err = ERR_MISALIGNED;
+          key_irq[`KG_IRQ_STATUS_DESC_ERR_LSB] = 1'b1;
+        end else if ({1'b0, model_len_reg} < MODEL_MIN || model_end > ADDR_LIM) begin
+          key_err = ERR_TOO_BIG;
+          key_irq[`KG_IRQ_STATUS_DESC_ERR_LSB] = 1'b1;
+        end else begin
+          key_err_we     = 1'b0;
+          ver_busy_new   = 1'b1;
+          ver_busy_we    = 1'b1;
+          ver_stale_new  = 1'b0;
+          ver_stale_we   = 1'b1;
+          auth_start_new = 1'b1;
+        end
       end
     end
 
@@ -553,6 +737,9 @@ module kg_keyvault #(
       lockout_new    = 1'b0;
       lockout_we     = 1'b1;
       zeroize_new    = 1'b1;
+      auth_ok_new    = 1'b0;                   // the derived keys are gone
+      auth_ok_we     = 1'b1;
+      ver_abort      = 1'b1;
       chk_abort      = 1'b1;
       if (busy)
         abort_req = 1'b1;
@@ -567,6 +754,54 @@ module kg_keyvault #(
       if (chk_abort && !chk_finish) begin
         key_err = ERR_ABORTED;
         key_irq[`KG_IRQ_STATUS_DONE_LSB] = 1'b1;
+      end
+    end
+
+    //--------------------------------------------------------------
+    // A running VERIFY: an abort stops kg_auth, which then answers; an
+    // abort in the cycle of its answer still counts.
+    //--------------------------------------------------------------
+    ver_stale = ver_stale_reg | ver_abort;
+    if (ver_busy_reg && ver_abort && !ver_stale_reg) begin
+      ver_stale_new  = 1'b1;
+      ver_stale_we   = 1'b1;
+      auth_abort_new = 1'b1;
+    end
+    if (ver_busy_reg && auth_done) begin
+      ver_busy_new = 1'b0;
+      ver_busy_we  = 1'b1;
+      key_err_we   = 1'b1;
+      if (ver_stale) begin
+        key_err = ERR_ABORTED;
+        key_irq[`KG_IRQ_STATUS_DONE_LSB] = 1'b1;
+      end else begin
+        case (auth_res)
+          AUTH_RES_MATCH: begin
+            key_err     = ERR_OK;
+            auth_ok_new = 1'b1;
+            auth_ok_we  = 1'b1;
+            key_irq[`KG_IRQ_STATUS_DONE_LSB] = 1'b1;
+          end
+          AUTH_RES_MISMATCH: begin
+            key_err   = ERR_AUTH_FAIL;
+            key_irq[`KG_IRQ_STATUS_WRONG_KEY_LSB] = 1'b1;
+            fails_new = fails_inc;
+            fails_we  = 1'b1;
+            if (pol_mode_reg == POL_LOCKOUT && fails_inc >= thr_eff) begin
+              lockout_new = 1'b1;
+              lockout_we  = 1'b1;
+              key_irq[`KG_IRQ_STATUS_LOCKOUT_LSB] = 1'b1;
+            end
+          end
+          AUTH_RES_BUS: begin
+            key_err = ERR_BUS;
+            key_irq[`KG_IRQ_STATUS_BUS_ERR_LSB] = 1'b1;
+          end
+          default: begin                       // no cipher, or no result in time
+            key_err = ERR_ABORTED;
+            key_irq[`KG_IRQ_STATUS_DONE_LSB] = 1'b1;
+          end
+        endcase
       end
     end
   end

@@ -4,7 +4,8 @@
 // The layer engine's sequencer. On `start` it fetches the 64-byte layer
 // descriptor at desc_addr, decodes and validates it (every illegal value
 // ends the layer with a descriptor error, never a hang), applies the
-// wrong-key policy, sizes the passes, and then runs the parameter loader, the activation loader, the feeder, the
+// wrong-key policy and the binding to the authenticated model
+// (docs/spec.md 11.1, 12), sizes the passes, and then runs the parameter loader, the activation loader, the feeder, the
 // weight path and the output path
 // until the last output row has been written and acknowledged.
 //
@@ -42,6 +43,21 @@ module kg_layer_ctrl #(
   input  wire          kcv_ok,
   input  wire [1 : 0]  policy_mode,
   input  wire          locked_out,
+
+  // The authenticated model (kg_keyvault, kg_auth): a keyed layer is bound
+  // to it, or refused, or run with its keys withheld (crypt and sign
+  // forced to 0), or (legacy) run with the device keys.
+  input  wire          auth_ok,
+  input  wire          legacy,
+  input  wire [31 : 0] model_addr,
+  input  wire          m_sign,
+  input  wire [7 : 0]  m_crypt,
+  input  wire [31 : 0] m_poff,
+  input  wire [31 : 0] m_psize,
+  input  wire [31 : 0] m_woff,
+  input  wire [31 : 0] m_wsize,
+  output reg           bound,        // the admitted layer uses the model keys
+  output wire          admitted,     // a layer passed admission and runs
 
   output wire          rd_req_valid,
   input  wire          rd_req_ready,
@@ -211,6 +227,17 @@ module kg_layer_ctrl #(
   wire uses_sign = d_sign;
   wire uses_key  = uses_aes | uses_sign;
 
+  // Bound to the authenticated model (docs/spec.md 11.1), in exact
+  // (unwrapped) integer arithmetic.
+  wire [63 : 0] m_wbase = {32'h0, model_addr} + {32'h0, m_woff} + {32'h0, d_w_pos};
+  wire [63 : 0] m_plo   = {32'h0, model_addr} + {32'h0, m_poff};
+  wire [63 : 0] m_phi   = m_plo + {32'h0, m_psize};
+  wire d_bound   = auth_ok && ({6'h0, d_crypt} == m_crypt) && (d_sign == m_sign) &&
+                   ({32'h0, d_w_addr} == m_wbase) && (pos_end <= {32'h0, m_wsize}) &&
+                   ({32'h0, d_p_addr} >= m_plo) && (p_end <= m_phi);
+  // Not bound and not legacy: refused, or (mode run) run with no keys.
+  wire withheld  = uses_key && !d_bound && !legacy;
+
   reg [7 : 0] verdict;
   always @* begin : validate
     verdict = `KG_ERR_OK;
@@ -224,7 +251,10 @@ module kg_layer_ctrl #(
     else if (uses_key && locked_out)       verdict = `KG_ERR_LOCKED_OUT;
     else if ((uses_aes && !aes_valid) || (uses_sign && !sign_valid))
                                            verdict = `KG_ERR_NO_KEY;
-    else if (uses_aes && !kcv_ok && policy_mode != `KG_POLICY_RUN)
+    else if (withheld && policy_mode != `KG_POLICY_RUN)
+                                           verdict = `KG_ERR_NOT_AUTH;
+    else if (uses_key && !d_bound && legacy && uses_aes && !kcv_ok &&
+             policy_mode != `KG_POLICY_RUN)
                                            verdict = `KG_ERR_WRONG_KEY;
   end
 
@@ -244,6 +274,8 @@ module kg_layer_ctrl #(
   // output path waits for them (kg_top gates it on p_done).
   assign p_start      = (state_reg == S_GO);
   assign go           = (state_reg == S_GO);
+  assign admitted     = (state_reg == S_DIV1) || (state_reg == S_DIV2) ||
+                        (state_reg == S_GO) || (state_reg == S_DRAIN);
 
   //----------------------------------------------------------------
   // State machine.
@@ -261,7 +293,7 @@ module kg_layer_ctrl #(
       div_b_reg     <= 16'h0;
       for (i = 0; i < 16; i = i + 1)
         dw[i] <= 32'h0;
-      conv <= 1'b0; relu <= 1'b0; crypt <= 2'd0; sign <= 1'b0;
+      conv <= 1'b0; relu <= 1'b0; crypt <= 2'd0; sign <= 1'b0; bound <= 1'b0;
       m_total <= 32'h0; k_total <= 32'h0; n_total <= 32'h0;
       kt <= 16'h0; nt <= 16'h0; mp <= 16'h0; passes <= 32'h0; tiles <= 32'h0;
       in_addr <= 32'h0; in_stride <= 32'h0; out_addr <= 32'h0; out_stride <= 32'h0;
@@ -323,8 +355,9 @@ module kg_layer_ctrl #(
             end else begin
               conv       <= d_conv;
               relu       <= d_relu;
-              crypt      <= d_crypt;
-              sign       <= d_sign;
+              crypt      <= withheld ? 2'd0 : d_crypt;
+              sign       <= withheld ? 1'b0 : d_sign;
+              bound      <= uses_key && d_bound;
               m_total    <= d_m[31:0];
               k_total    <= d_k[31:0];
               n_total    <= d_n[31:0];

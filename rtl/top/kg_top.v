@@ -5,6 +5,8 @@
 // layer engine with im2col DMA, requantization, key vault, CSRs.
 //
 //   AXI4-Lite slave  -> kg_csr (registers, IRQ, perf; kg_keyvault: key vault, KCV, policy)
+//   kg_auth          VERIFY: model key derivation and the image's CMAC tag
+//   kg_dec_keysel    which key (Kd, Ke, Km) the decrypt unit holds
 //   kg_layer_ctrl    -> fetches/validates a layer descriptor, sequences:
 //     kg_params      per-channel bias/mult/shift -> param RAM
 //     kg_act_loader  im2col runs -> DMA -> activation buffer (2 halves)
@@ -12,7 +14,7 @@
 //     kg_wload       DMA -> kg_weight_decrypt -> gearbox -> array weights
 //     kg_mac_core    systolic array + accumulator buffer
 //     kg_outpath     requantize -> kg_dma_wr
-//   kg_dma_rd        one AXI4 read master shared by the four readers
+//   kg_dma_rd        one AXI4 read master shared by the five readers
 //
 // Constraints (checked at elaboration or documented): ROWS and COLS are
 // powers of two, COLS <= 16 (a tile row fits one 16-byte beat).
@@ -29,6 +31,7 @@ module kg_top #(
   parameter CIPHER_PIPELINED = 1,
   parameter SBOX_EBR         = 0,
   parameter KEYGATE          = 1,
+  parameter CTR_EN           = 1,
   parameter MAX_RD_OUT       = 64,
   parameter MAX_WR_OUT       = 64
 ) (
@@ -108,6 +111,12 @@ module kg_top #(
   wire          ev_compute, dma_stall, dec_stall;
   wire [4 : 0]  rd_bytes, wr_bytes;
   wire          ar_stall, wr_stall;
+  wire [31 : 0] model_addr, model_len;
+  wire [127 : 0] tag_exp;
+  wire          auth_start, auth_abort, auth_done, auth_ok, legacy, check_busy;
+  wire [1 : 0]  auth_res;
+  wire          kcv_ready, key_settled;
+  wire [1 : 0]  key_src, layer_src;
 
   /* verilator lint_off PINCONNECTEMPTY */
   kg_csr #(
@@ -130,8 +139,11 @@ module kg_top #(
     .desc_addr(desc_addr), .busy(eng_busy), .done(eng_done), .done_err(eng_err),
     .sign_key(sign_key), .sign_valid(sign_valid), .aes_key(aes_key), .aes_len(aes_len),
     .aes_valid(aes_valid), .nonce(nonce), .key_load(key_load), .zeroize(zeroize),
-    .kcv_ready(key_ready), .kcv_start(kcv_start), .kcv_valid(kcv_valid), .kcv(kcv),
+    .kcv_ready(kcv_ready), .kcv_start(kcv_start), .kcv_valid(kcv_valid), .kcv(kcv),
     .kcv_ok(kcv_ok), .policy_mode(policy_mode), .locked_out(locked_out),
+    .model_addr(model_addr), .model_len(model_len), .tag_exp(tag_exp),
+    .auth_start(auth_start), .auth_abort(auth_abort), .auth_done(auth_done),
+    .auth_res(auth_res), .auth_ok(auth_ok), .legacy(legacy), .check_busy(check_busy),
     .ev_compute(ev_compute), .rd_bytes(rd_bytes), .wr_bytes(wr_bytes),
     .dma_stall(dma_stall), .dec_stall(dec_stall)
   );
@@ -144,7 +156,10 @@ module kg_top #(
   wire          dp_reset, flush, go, engines_busy;
   wire          rd_idle, wr_idle, rd_bus_err, wr_bus_err;
   wire          p_start, p_done, p_bad, p_busy;
-  wire          l_conv, l_relu, l_sign;
+  wire          l_conv, l_relu, l_sign, l_bound, l_admitted;
+  wire          m_sign;
+  wire [7 : 0]  m_crypt;
+  wire [31 : 0] m_poff, m_psize, m_woff, m_wsize;
   wire [1 : 0]  l_crypt;
   wire [31 : 0] l_m, l_k, l_n, l_passes, l_tiles;
   wire [15 : 0] l_kt, l_nt, l_mp, l_h, l_w, l_ic, l_ow;
@@ -155,10 +170,11 @@ module kg_top #(
 
   wire dp_rst_n = reset_n & ~dp_reset;
 
-  // Read requesters: 0 descriptor, 1 parameters, 2 activations, 3 weights.
-  wire [3 : 0]   rq_valid, rq_ready, rs_valid, rs_ready;
-  wire [127 : 0] rq_addr;
-  wire [35 : 0]  rq_beats;
+  // Read requesters: 0 descriptor, 1 parameters, 2 activations, 3 weights,
+  // 4 the model image (VERIFY).
+  wire [4 : 0]   rq_valid, rq_ready, rs_valid, rs_ready;
+  wire [159 : 0] rq_addr;
+  wire [44 : 0]  rq_beats;
   wire [127 : 0] rs_data;
   wire           rs_last, rs_err;
 
@@ -171,6 +187,9 @@ module kg_top #(
     .done(eng_done), .done_err(eng_err), .busy(eng_busy),
     .aes_valid(aes_valid), .sign_valid(sign_valid), .kcv_ok(kcv_ok),
     .policy_mode(policy_mode), .locked_out(locked_out),
+    .auth_ok(auth_ok), .legacy(legacy), .model_addr(model_addr), .m_sign(m_sign),
+    .m_crypt(m_crypt), .m_poff(m_poff), .m_psize(m_psize), .m_woff(m_woff),
+    .m_wsize(m_wsize), .bound(l_bound), .admitted(l_admitted),
     .rd_req_valid(rq_valid[0]), .rd_req_ready(rq_ready[0]),
     .rd_req_addr(rq_addr[0 +: 32]), .rd_req_beats(rq_beats[0 +: 9]),
     .rsp_valid(rs_valid[0]), .rsp_ready(rs_ready[0]), .rsp_data(rs_data),
@@ -190,7 +209,7 @@ module kg_top #(
   //----------------------------------------------------------------
   // DMA.
   //----------------------------------------------------------------
-  kg_dma_rd #(.NREQ(4), .MAX_OUT(MAX_RD_OUT)) dma_rd (
+  kg_dma_rd #(.NREQ(5), .MAX_OUT(MAX_RD_OUT)) dma_rd (
     .clk(clk), .reset_n(reset_n), .flush(flush),
     .req_valid(rq_valid), .req_ready(rq_ready), .req_addr(rq_addr), .req_beats(rq_beats),
     .rsp_valid(rs_valid), .rsp_ready(rs_ready), .rsp_data(rs_data), .rsp_last(rs_last),
@@ -202,7 +221,7 @@ module kg_top #(
     .m_axi_rlast(m_axi_rlast), .m_axi_rvalid(m_axi_rvalid), .m_axi_rready(m_axi_rready),
     .idle(rd_idle), .bus_err(rd_bus_err), .ar_stall(ar_stall), .rd_bytes(rd_bytes)
   );
-  wire unused_rs = rs_last ^ rs_err;
+  wire unused_rs = rs_last;
 
 
   wire           wq_valid, wq_ready;
@@ -302,35 +321,80 @@ module kg_top #(
     .rd_req_addr(rq_addr[96 +: 32]), .rd_req_beats(rq_beats[27 +: 9]),
     .rsp_valid(rs_valid[3]), .rsp_ready(rs_ready[3]), .rsp_data(rs_data),
     .dec_start(dec_start), .dec_pos(dec_pos), .dec_save(dec_save), .dec_mode(dec_mode),
-    .dec_ready((l_crypt == 2'd0) | key_ready),
+    .dec_ready((l_crypt == 2'd0) | (key_settled & (key_src == layer_src))),
     .dec_in_valid(dec_in_valid), .dec_in_ready(dec_in_ready), .dec_in_data(dec_in_data),
     .dec_out_valid(dec_out_valid), .dec_out_ready(dec_out_ready), .dec_out_data(dec_out_data),
     .w_valid(w_valid), .w_ready(w_ready), .w_data(w_data)
   );
 
-  // The decrypt unit keeps its key across a datapath reset: it is reset
-  // with the datapath and reloads the vault key right after.
-  reg reload_reg;
-  always @(posedge clk) begin : reload
-    if (!reset_n)
-      reload_reg <= 1'b0;
-    else
-      reload_reg <= dp_reset & aes_valid;
-  end
-  wire dec_key_load = key_load | (reload_reg & ~dp_reset);
+  //----------------------------------------------------------------
+  // The decrypt unit's key (kg_dec_keysel). One user at a time asks for
+  // a key: VERIFY (Kd, then Km, then Ke or Kd), else an admitted layer
+  // that decrypts (Ke if bound, else Kd), else a CHECK (Kd). The unit
+  // keeps its key across a datapath reset: it is reset with the datapath
+  // and reloads the key it held right after.
+  //----------------------------------------------------------------
+  localparam [1 : 0] SRC_DEV = 2'd0;
+  localparam [1 : 0] SRC_KE  = 2'd1;
+
+  wire [255 : 0] ke, km, dec_key;
+  wire [ROWS*COLS-1 : 0] ms;
+  wire           dec_key_load;
+  wire           auth_want_en;
+  wire [1 : 0]   auth_want_src;
+  assign layer_src = l_bound ? SRC_KE : SRC_DEV;
+  wire           layer_want = l_admitted & (l_crypt != 2'd0);
+  wire           want_en  = auth_want_en | layer_want | check_busy;
+  wire [1 : 0]   want_src = auth_want_en ? auth_want_src : layer_want ? layer_src : SRC_DEV;
+
+  kg_dec_keysel keysel (
+    .clk(clk), .reset_n(reset_n),
+    .aes_key(aes_key), .ke(ke), .km(km), .aes_valid(aes_valid),
+    .vault_load(key_load), .zeroize(zeroize), .dp_reset(dp_reset),
+    .want_en(want_en), .want_src(want_src), .key_ready(key_ready),
+    .dec_key(dec_key), .dec_key_load(dec_key_load), .src(key_src), .settled(key_settled)
+  );
+  // A CHECK always uses the device key.
+  assign kcv_ready = key_settled & (key_src == SRC_DEV);
+
+  //----------------------------------------------------------------
+  // VERIFY (docs/spec.md 11.1) on the decrypt unit's cipher.
+  //----------------------------------------------------------------
+  wire           auth_blk_start;
+  wire [127 : 0] auth_blk_in, blk_out;
+
+  kg_auth #(.ROWS(ROWS), .COLS(COLS), .CTR_EN(CTR_EN)) auth (
+    .clk(clk), .reset_n(reset_n),
+    .start(auth_start), .stop(auth_abort), .zeroize(zeroize),
+    .done(auth_done), .res(auth_res),
+    .model_addr(model_addr), .model_len(model_len), .tag_exp(tag_exp), .nonce(nonce),
+    .key_len(aes_len),
+    .want_en(auth_want_en), .want_src(auth_want_src),
+    .key_ok(key_settled & (key_src == auth_want_src)),
+    .blk_start(auth_blk_start), .blk_in(auth_blk_in), .blk_valid(kcv_valid), .blk_out(blk_out),
+    .port_lost(dp_reset | zeroize | dec_key_load),
+    .rd_req_valid(rq_valid[4]), .rd_req_ready(rq_ready[4]),
+    .rd_req_addr(rq_addr[128 +: 32]), .rd_req_beats(rq_beats[36 +: 9]),
+    .rsp_valid(rs_valid[4]), .rsp_ready(rs_ready[4]), .rsp_data(rs_data), .rsp_err(rs_err),
+    .ke(ke), .km(km), .ms(ms),
+    .m_sign(m_sign), .m_crypt(m_crypt), .m_poff(m_poff), .m_psize(m_psize),
+    .m_woff(m_woff), .m_wsize(m_wsize)
+  );
 
   /* verilator lint_off PINCONNECTEMPTY */
   kg_weight_decrypt #(
-    .LANES(16), .CIPHER_PIPELINED(CIPHER_PIPELINED), .SBOX_EBR(SBOX_EBR), .POS_W(36)
+    .LANES(16), .CIPHER_PIPELINED(CIPHER_PIPELINED), .SBOX_EBR(SBOX_EBR), .CTR_EN(CTR_EN),
+    .POS_W(36)
   ) decrypt (
     .clk(clk), .reset_n(dp_rst_n),
-    .mode(dec_mode), .key(aes_key), .key_len(aes_len), .nonce(nonce),
+    .mode(dec_mode), .key(dec_key), .key_len(aes_len), .nonce(nonce),
     .key_load(dec_key_load), .key_ready(key_ready), .zeroize(zeroize),
     .start(dec_start), .start_pos({4'h0, dec_pos}), .start_save(dec_save),
     .seeking(dec_seeking), .cfg_err(), .ks_stall(dec_ks_stall),
     .in_valid(dec_in_valid), .in_ready(dec_in_ready), .in_data(dec_in_data),
     .out_valid(dec_out_valid), .out_ready(dec_out_ready), .out_data(dec_out_data),
-    .kcv_start(kcv_start), .kcv_valid(kcv_valid), .kcv(kcv)
+    .kcv_start(kcv_start | auth_blk_start), .blk_sel(auth_blk_start), .blk_in(auth_blk_in),
+    .kcv_valid(kcv_valid), .kcv(kcv), .blk_out(blk_out)
   );
   /* verilator lint_on PINCONNECTEMPTY */
 
@@ -341,14 +405,16 @@ module kg_top #(
 
   //----------------------------------------------------------------
   // Compute core. The sign key is latched when a layer starts, so a vault
-  // write during a layer cannot change the key half way through it.
+  // write during a layer cannot change the key half way through it. A
+  // bound layer uses Sd XOR Ms; a layer run with its keys withheld has
+  // l_sign = 0 (kg_layer_ctrl).
   //----------------------------------------------------------------
   reg [ROWS*COLS-1 : 0] lkey_reg;
   always @(posedge clk) begin : latch_key
     if (!dp_rst_n || zeroize)
       lkey_reg <= {ROWS*COLS{1'b0}};
     else if (go)
-      lkey_reg <= l_sign ? sign_key : {ROWS*COLS{1'b0}};
+      lkey_reg <= l_sign ? (sign_key ^ (l_bound ? ms : {ROWS*COLS{1'b0}})) : {ROWS*COLS{1'b0}};
   end
 
   wire                 r_valid, r_ready, r_last, core_idle, core_ovf;

@@ -74,7 +74,8 @@ module tb_aes_icarus;
     .cfg_err(d_cfg_err), .ks_stall(d_ks_stall),
     .in_valid(d_in_valid), .in_ready(d_in_ready), .in_data(d_in_data),
     .out_valid(d_out_valid), .out_ready(1'b1), .out_data(d_out_data),
-    .kcv_start(1'b0), .kcv_valid(d_kcv_valid), .kcv(d_kcv));
+    .kcv_start(1'b0), .blk_sel(1'b0), .blk_in(128'h0), .kcv_valid(d_kcv_valid), .kcv(d_kcv),
+    .blk_out());
 
   // One beat through the unit; returns the output beat (lane i = byte i).
   task wd_beat(input [1:0] m, input [35:0] pos, input [127:0] beat, output [127:0] res);

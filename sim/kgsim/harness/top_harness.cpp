@@ -34,7 +34,13 @@ static uint32_t be32(const uint8_t* p) {
   return (uint32_t(p[0]) << 24) | (uint32_t(p[1]) << 16) | (uint32_t(p[2]) << 8) | p[3];
 }
 
-uint32_t Device::provision(const Keys& k, bool check, const Keys* model) {
+void Device::set_legacy(bool on) {
+  const uint32_t p = rd(KG_REG_POLICY);
+  wr(KG_REG_POLICY, on ? (p | KG_POLICY_LEGACY_MASK) : (p & ~KG_POLICY_LEGACY_MASK));
+}
+
+uint32_t Device::provision(const Keys& k, bool check, const Keys* model, bool legacy) {
+  if (legacy) set_legacy(true);
   write_keys([this](uint32_t off, uint32_t v) { wr(off, v); }, k, model ? *model : k);
   if (!check) return 0;
   wr(KG_REG_KEY_CTRL, KG_KEY_CTRL_CHECK_MASK);
@@ -90,18 +96,23 @@ void Device::place(const Layer& L, const Keys& k) {
   }
   std::vector<uint8_t> par((size_t)L.N * 16);
   kg_pack_params(L.N, L.bias.data(), L.mult.data(), L.shift.data(), par.data(), par.size());
+  place_io(L);
+  put(L.d.w_addr, img.data(), img.size());
+  put(L.d.p_addr, par.data(), par.size());
+}
+
+void Device::put(uint32_t a, const void* p, size_t n) {
+  if (kgsim_mem_write(s_, a, p, n) != KGSIM_OK) throw std::runtime_error("mem_write");
+}
+
+void Device::place_io(const Layer& L) {
   uint32_t words[16];
   kg_pack_desc(&L.d, words);
   uint8_t db[64];
   for (int i = 0; i < 16; i++)
     for (int j = 0; j < 4; j++) db[4 * i + j] = uint8_t(words[i] >> (8 * j));
-  auto put = [&](uint32_t a, const void* p, size_t n) {
-    if (kgsim_mem_write(s_, a, p, n) != KGSIM_OK) throw std::runtime_error("mem_write");
-  };
   put(L.desc_addr, db, 64);
   put(L.d.in_addr, L.in.data(), L.in.size());
-  put(L.d.w_addr, img.data(), img.size());
-  put(L.d.p_addr, par.data(), par.size());
   std::vector<uint8_t> fill((size_t)L.M * L.d.out_stride, 0xa5);
   put(L.d.out_addr, fill.data(), fill.size());
 }

@@ -45,9 +45,20 @@ class Device {
   void wr(uint32_t off, uint32_t v);
   // Load keys and run the KCV check against the KCV of `model` (the keys
   // the model was locked with; default: k itself). Returns IRQ_STATUS.
-  uint32_t provision(const Keys& k, bool check = true, const Keys* model = nullptr);
+  // Layers placed with place() use these device keys directly, so by
+  // default this also sets POLICY.LEGACY (version-1 layers); legacy = false
+  // leaves POLICY as it is.
+  uint32_t provision(const Keys& k, bool check = true, const Keys* model = nullptr,
+                     bool legacy = true);
+  // Read-modify-write of POLICY.LEGACY.
+  void set_legacy(bool on);
   // Place a layer's images in DRAM (weights encrypted per d.crypt with k).
   void place(const Layer& L, const Keys& k);
+  // Place only its descriptor, input and output fill (the weights and
+  // parameters are placed by the caller, e.g. inside a model image).
+  void place_io(const Layer& L);
+  // Write the 16-byte aligned bytes to device memory (throws on error).
+  void put(uint32_t addr, const void* p, size_t n);
   // Start the layer and wait for the interrupt; returns IRQ_STATUS (then
   // cleared). *err gets STATUS.ERR, *cycles the cycles waited.
   uint32_t run(const Layer& L, uint64_t max_cycles, uint32_t* err, uint64_t* cycles);
