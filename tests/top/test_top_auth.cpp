@@ -290,8 +290,10 @@ TEST_F(TopAuth, VerifyCostGrowsWithTheImageAtAboutOneCallPer16Bytes) {
   ASSERT_EQ(KG_IRQ_STATUS_DONE_MASK, finish(&c1));
   EXPECT_TRUE(auth_ok());
   const double per_byte = double(c1 - c0) / double(extra);
-  std::printf("[ TopAuth ] %ux%u AES-128: VERIFY %.3f cycles per image byte (%.1f per 16-byte block)\n",
-              g.rows, g.cols, per_byte, 16 * per_byte);
+  std::printf("[ TopAuth ] %ux%u AES-128: VERIFY of %zu bytes %llu cycles, of %zu bytes %llu cycles: "
+              "%.3f cycles per image byte (%.1f per 16-byte block)\n",
+              g.rows, g.cols, M.image.size(), (unsigned long long)c0, big.size(), (unsigned long long)c1,
+              per_byte, 16 * per_byte);
   EXPECT_GT(per_byte, 0.5);
   EXPECT_LT(per_byte, 1.5);
 }
