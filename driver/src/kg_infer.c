@@ -20,6 +20,26 @@ static void put_le32(uint8_t *p, uint32_t v) {
   p[3] = (uint8_t)(v >> 24);
 }
 
+/* The input mask of FC layer l (docs/spec.md, "FC after CONV" and "Input
+ * mask"). An FC that reads a convolution's output reads each pixel at the
+ * conv's device stride, so GROUP = kg_pack_act_stride(c) and VALID = c:
+ * the device reads the padding channels as 0 whatever memory holds, and
+ * the padding rows of the weights may hold random bytes (version-2
+ * models). Set for every FC after a convolution, also when c is a multiple
+ * of 16 (GROUP = VALID = c masks nothing and costs nothing), so the
+ * descriptor always states the layout. No mask after an FC or for the
+ * first layer (dense rows). A stride that does not fit GROUP (c > 0xfff0,
+ * far past any buffer) leaves GROUP 0 with VALID set, which the device
+ * refuses (ERR_RESERVED) rather than reading the padding. */
+static void fc_in_mask(const kg_model *md, uint32_t l, kg_layer_desc *d) {
+  d->in_group = d->in_valid = 0;
+  if (l == 0 || md->plan[l - 1].op != KGM_LAYER_CONV) return;
+  const uint32_t c = md->plan[l - 1].conv.oc;
+  const uint64_t stride = kg_pack_act_stride(c);
+  d->in_group = stride <= 0xffffu ? (uint32_t)stride : 0u;
+  d->in_valid = c;
+}
+
 /* Descriptors of one batch of b images: FC layers once with M = b, conv
  * layers once per image. Returns the number written. */
 static uint32_t build_job(kg_model *md, uint32_t b) {
@@ -48,6 +68,7 @@ static uint32_t build_job(kg_model *md, uint32_t b) {
         d.m = b;
         d.k = P->K;
         d.n = P->N;
+        fc_in_mask(md, l, &d);
         d.in_addr = in_a;
         d.out_addr = out_a;
       }

@@ -15,6 +15,13 @@
 //                                the lane memories, byte k of row i at
 //                                lane k % ROWS, word base + i*KT + k/ROWS
 //
+// Input mask (FC with in_group != 0, docs/spec.md section 14): byte k of
+// every row is written as 0 when k mod in_group >= in_valid. The scatter
+// keeps k mod in_group beside k (sc_g_reg), so the mask is a compare per
+// lane on the write data and costs no cycle. in_group is a nonzero
+// multiple of 16 (kg_layer_ctrl checks), and an FC run scatters at most 16
+// bytes per cycle, so one conditional subtraction keeps the residue.
+//
 // Passes alternate between the two halves. A pass starts only when its
 // half is free (`release` from the feeder returns a half); `filled`
 // pulses when the last run of a pass has been written.
@@ -47,6 +54,8 @@ module kg_act_loader #(
   input  wire [1 : 0]         stride,
   input  wire [2 : 0]         pad,
   input  wire [15 : 0]        ow,
+  input  wire [15 : 0]        in_group,     // FC input mask: 0 (off) or GROUP
+  input  wire [15 : 0]        in_valid,     // FC input mask: VALID
 
   input  wire                 go,
   input  wire                 release_half,
@@ -279,6 +288,7 @@ module kg_act_loader #(
   reg [AW-1:0] sc_base_reg;
   reg [31 : 0] sc_k_reg;           // current im2col position
   reg [31 : 0] sc_left_reg;        // bytes left in the run
+  reg [15 : 0] sc_g_reg;           // FC: sc_k_reg mod in_group (masked layers)
   reg [4 : 0]  sc_b_reg;           // byte offset in the current beat
   reg          filled_reg;
 
@@ -297,21 +307,31 @@ module kg_act_loader #(
   wire [LW-1 : 0] kl = sc_k_reg[LW-1:0];
   wire [31 : 0]   kwd = sc_k_reg >> LW;
 
+  wire          mask_on = ~conv & (in_group != 16'h0);
+  wire [16 : 0] g_sum   = {1'b0, sc_g_reg} + {12'h0, n};
+  wire [16 : 0] g_next  = (g_sum >= {1'b0, in_group}) ? g_sum - {1'b0, in_group} : g_sum;
+
   integer l;
   reg [LW-1 : 0] j;
   reg [4 : 0]    src_idx;
+  reg [16 : 0]   g_lane;                          // (k + j) mod in_group
   always @* begin : scatter_lanes
     wr_en   = {ROWS{1'b0}};
     wr_addr = {ROWS*AW{1'b0}};
     wr_data = {ROWS*8{1'b0}};
+    g_lane  = 17'h0;
     for (l = 0; l < ROWS; l = l + 1) begin
       j = l[LW-1:0] - kl;                         // modulo ROWS
       src_idx = sc_b_reg + {{(5-LW){1'b0}}, j};
+      g_lane  = {1'b0, sc_g_reg} + {{(17-LW){1'b0}}, j};
+      if (g_lane >= {1'b0, in_group})
+        g_lane = g_lane - {1'b0, in_group};
       if (step && ({{(5-LW){1'b0}}, j} < n)) begin
         wr_en[l] = 1'b1;
         wr_addr[l*AW +: AW] = sc_base_reg + kwd[AW-1:0] +
                               ((l[LW-1:0] < kl) ? {{(AW-1){1'b0}}, 1'b1} : {AW{1'b0}});
-        wr_data[l*8 +: 8] = sc_zero_reg ? 8'h0 : rsp_data[src_idx[3:0]*8 +: 8];
+        wr_data[l*8 +: 8] = (sc_zero_reg || (mask_on && g_lane >= {1'b0, in_valid})) ? 8'h0 :
+                            rsp_data[src_idx[3:0]*8 +: 8];
       end
     end
   end
@@ -324,6 +344,7 @@ module kg_act_loader #(
       sc_base_reg  <= {AW{1'b0}};
       sc_k_reg     <= 32'h0;
       sc_left_reg  <= 32'h0;
+      sc_g_reg     <= 16'h0;
       sc_b_reg     <= 5'h0;
       filled_reg   <= 1'b0;
     end else begin
@@ -335,10 +356,12 @@ module kg_act_loader #(
         sc_base_reg  <= s_rowbase;
         sc_k_reg     <= s_k0;
         sc_left_reg  <= s_len;
+        sc_g_reg     <= 16'h0;                     // an FC run starts at k = 0
         sc_b_reg     <= 5'h0;
       end else if (step) begin
         sc_k_reg    <= sc_k_reg + {27'h0, n};
         sc_left_reg <= sc_left_reg - {27'h0, n};
+        sc_g_reg    <= mask_on ? g_next[15:0] : 16'h0;
         sc_b_reg    <= beat_done ? 5'h0 : sc_b_reg + n;
       end
     end
@@ -347,7 +370,8 @@ module kg_act_loader #(
   assign filled = filled_reg;
   assign busy   = gen_reg | sc_act_reg | sq_valid | is_act_reg | iq_valid;
 
-  wire unused = ^{iy[18:16], ix[18:16], kwd[31:AW], kt[15:AW], cap_r[31:5], src_idx[4]};
+  wire unused = ^{iy[18:16], ix[18:16], kwd[31:AW], kt[15:AW], cap_r[31:5], src_idx[4],
+                  g_next[16]};
 
 endmodule // kg_act_loader
 `default_nettype wire

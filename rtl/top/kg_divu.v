@@ -1,9 +1,10 @@
 //======================================================================
 // kg_divu.v
 // ---------
-// Sequential unsigned divider: quotient of a 32-bit dividend by a 16-bit
-// divisor, one quotient bit per cycle (32 cycles). Divisor 0 gives an
-// all-ones quotient. Used once per layer to size the passes.
+// Sequential unsigned divider: quotient and remainder of a 32-bit dividend
+// by a 16-bit divisor, one quotient bit per cycle (32 cycles). Divisor 0
+// gives an all-ones quotient. kg_layer_ctrl uses one to size the passes and
+// one for the input mask's K mod GROUP check.
 //======================================================================
 `default_nettype none
 
@@ -14,7 +15,8 @@ module kg_divu (
   input  wire [31 : 0] dividend,
   input  wire [15 : 0] divisor,
   output wire          done,
-  output wire [31 : 0] quotient
+  output wire [31 : 0] quotient,
+  output wire [15 : 0] remainder
 );
 
   reg [31 : 0] q_reg;
@@ -59,7 +61,8 @@ module kg_divu (
   wire unused_sub = r_sub[16];
 
   assign done     = done_reg;
-  assign quotient = q_reg;
+  assign quotient  = q_reg;
+  assign remainder = r_reg;
 
 endmodule // kg_divu
 `default_nettype wire

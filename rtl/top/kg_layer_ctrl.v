@@ -17,6 +17,13 @@
 // Passes: a pass holds mp = min(ACC_DEPTH, HALF_WORDS / KT, M) rows; the
 // layer takes ceil(M / mp) passes. Both divisions use one sequential
 // divider (about 70 cycles per layer).
+//
+// Input mask (FC, word IN_MASK, docs/spec.md section 14): the check
+// K mod GROUP = 0 runs on a second divider, started as the descriptor is
+// decoded, so it ends while the passes are sized: a legal masked layer
+// takes no extra cycle. Its TOO_BIG is applied in priority order: before
+// the layer starts (end of S_DIV2) when every other check passed, or in
+// S_KMOD when only a lower-priority check (MISALIGNED, a key check) failed.
 //======================================================================
 `default_nettype none
 `include "kg_regs.vh"
@@ -106,7 +113,9 @@ module kg_layer_ctrl #(
   output reg  [3 : 0]  kw,
   output reg  [1 : 0]  stride,
   output reg  [2 : 0]  pad,
-  output reg  [15 : 0] ow
+  output reg  [15 : 0] ow,
+  output reg  [15 : 0] in_group,      // FC input mask: 0 (off) or GROUP
+  output reg  [15 : 0] in_valid       // FC input mask: VALID
 );
 
   localparam RB = $clog2(ROWS);
@@ -121,6 +130,7 @@ module kg_layer_ctrl #(
   localparam S_DIV1   = 4'd5;
   localparam S_DIV2   = 4'd6;
   localparam S_GO     = 4'd7;
+  localparam S_KMOD   = 4'd8;
   localparam S_DRAIN  = 4'd9;
   localparam S_ABORT  = 4'd10;
   localparam S_DPRST  = 4'd11;
@@ -138,8 +148,18 @@ module kg_layer_ctrl #(
   wire          div_done;
   wire [31 : 0] div_q;
 
+  wire [15 : 0] div_r;
   kg_divu div (.clk(clk), .reset_n(reset_n), .start(div_start_reg),
-               .dividend(div_a_reg), .divisor(div_b_reg), .done(div_done), .quotient(div_q));
+               .dividend(div_a_reg), .divisor(div_b_reg), .done(div_done), .quotient(div_q),
+               .remainder(div_r));
+  wire _unused_div_r = &{1'b0, div_r};
+
+  // K mod GROUP of a masked FC layer.
+  reg           kmod_done_reg;     // the check below has its result
+  reg           kmod_bad_reg;      // K mod GROUP != 0
+  wire          kmod_done;
+  wire [31 : 0] kmod_q;
+  wire [15 : 0] kmod_r;
 
   //----------------------------------------------------------------
   // Decode (combinational over the fetched words).
@@ -174,6 +194,9 @@ module kg_layer_ctrl #(
   wire [3 : 0]  d_kw    = w_dim2[`KG_DESC_DIM2_KW_LSB +: `KG_DESC_DIM2_KW_W];
   wire [1 : 0]  d_s     = w_dim2[`KG_DESC_DIM2_STRIDE_LSB +: `KG_DESC_DIM2_STRIDE_W];
   wire [2 : 0]  d_pad   = w_dim2[`KG_DESC_DIM2_PAD_LSB +: `KG_DESC_DIM2_PAD_W];
+  wire [15 : 0] d_group = dw[`KG_DESC_IN_MASK][`KG_DESC_IN_MASK_GROUP_LSB +: `KG_DESC_IN_MASK_GROUP_W];
+  wire [15 : 0] d_valid = dw[`KG_DESC_IN_MASK][`KG_DESC_IN_MASK_VALID_LSB +: `KG_DESC_IN_MASK_VALID_W];
+  wire          d_masked = !d_conv && (d_group != 16'h0);
   // The reserved bits of CFG are checked below, over dw[], with the rest.
   wire _unused_cfg = &{1'b0, w_cfg};
   wire [17 : 0] d_hp    = {2'b0, d_h} + {14'h0, d_pad, 1'b0};
@@ -211,6 +234,15 @@ module kg_layer_ctrl #(
       if ((dw[ri] & ~d_used[32*ri +: 32]) != 32'h0)
         reserved = 1'b1;
   end
+  // Input mask (word IN_MASK). A CONV with a nonzero word is caught by the
+  // reserved bits above (KG_DESC_USED_CONV); the rest:
+  //   GROUP = 0 with VALID != 0                              RESERVED
+  //   GROUP != 0 with VALID = 0 or VALID > GROUP             TOO_BIG
+  //   GROUP != 0 with K mod GROUP != 0                       TOO_BIG (kmod_*)
+  //   GROUP mod 16 != 0                                      MISALIGNED
+  wire mask_rsvd = !d_conv && (d_group == 16'h0) && (d_valid != 16'h0);
+  wire mask_big  = d_masked && (d_valid == 16'h0 || d_valid > d_group);
+  wire mask_mis  = (d_group[3:0] != 4'h0);
   wire zero_dim  = d_conv ? (d_h == 16'h0 || d_w == 16'h0 || d_ic == 16'h0 || d_oc == 16'h0 ||
                              d_kh == 4'h0 || d_kw == 4'h0)
                           : (d_fc_m == 32'h0 || d_fc_k == 32'h0 || d_fc_n == 32'h0);
@@ -220,9 +252,16 @@ module kg_layer_ctrl #(
   wire too_big   = conv_bad || d_kt > HALF_WORDS || d_n > PARAM_DEPTH || d_m >= LIM ||
                    d_k >= LIM || {32'h0, d_in_stride} < d_run || {32'h0, d_out_stride} < d_n ||
                    d_nt > 64'hffff || in_end > LIM || out_end > LIM || w_end > LIM ||
-                   pos_end > LIM || p_end > LIM;
+                   pos_end > LIM || p_end > LIM || mask_big;
   wire misaligned = (d_in_addr[3:0] | d_in_stride[3:0] | d_out_addr[3:0] | d_out_stride[3:0] |
-                     d_w_addr[3:0] | d_w_pos[3:0] | d_p_addr[3:0]) != 4'h0;
+                     d_w_addr[3:0] | d_w_pos[3:0] | d_p_addr[3:0]) != 4'h0 || mask_mis;
+  // A failure at or above TOO_BIG: the K mod GROUP check cannot change it.
+  wire early_err = bad_magic || bad_op || bad_crypt || reserved || zero_dim || too_big;
+
+  kg_divu kmod (.clk(clk), .reset_n(reset_n), .start(state_reg == S_DECODE && d_masked),
+                .dividend(d_fc_k), .divisor(d_group), .done(kmod_done), .quotient(kmod_q),
+                .remainder(kmod_r));
+  wire _unused_kmod_q = &{1'b0, kmod_q};
   wire uses_aes  = (d_crypt != 2'd0);
   wire uses_sign = d_sign;
   wire uses_key  = uses_aes | uses_sign;
@@ -244,7 +283,7 @@ module kg_layer_ctrl #(
     if (bad_magic)                         verdict = `KG_ERR_BAD_MAGIC;
     else if (bad_op)                       verdict = `KG_ERR_BAD_OP;
     else if (bad_crypt)                    verdict = `KG_ERR_BAD_CRYPT;
-    else if (reserved)                     verdict = `KG_ERR_RESERVED;
+    else if (reserved || mask_rsvd)        verdict = `KG_ERR_RESERVED;
     else if (zero_dim)                     verdict = `KG_ERR_ZERO_DIM;
     else if (too_big)                      verdict = `KG_ERR_TOO_BIG;
     else if (misaligned)                   verdict = `KG_ERR_MISALIGNED;
@@ -300,9 +339,21 @@ module kg_layer_ctrl #(
       w_addr <= 32'h0; w_pos <= 32'h0; p_addr <= 32'h0;
       h <= 16'h0; w <= 16'h0; ic <= 16'h0; kh <= 4'h0; kw <= 4'h0;
       stride <= 2'd0; pad <= 3'd0; ow <= 16'h0;
+      in_group <= 16'h0; in_valid <= 16'h0;
+      kmod_done_reg <= 1'b0;
+      kmod_bad_reg  <= 1'b0;
     end else begin
       done_reg      <= 1'b0;
       div_start_reg <= 1'b0;
+      // Cleared when kmod (re)starts, so a late result of an aborted
+      // layer cannot count for the next one.
+      if (state_reg == S_IDLE || state_reg == S_DECODE) begin
+        kmod_done_reg <= 1'b0;
+        kmod_bad_reg  <= 1'b0;
+      end else if (kmod_done) begin
+        kmod_done_reg <= 1'b1;
+        kmod_bad_reg  <= (kmod_r != 16'h0);
+      end
 
       if (soft_reset && state_reg != S_ABORT && state_reg != S_DPRST) begin
         err_reg   <= `KG_ERR_ABORTED;
@@ -349,7 +400,11 @@ module kg_layer_ctrl #(
           end
 
           S_CHECK: begin
-            if (verdict != `KG_ERR_OK) begin
+            if (verdict != `KG_ERR_OK && d_masked && !early_err) begin
+              // A lower-priority failure: K mod GROUP decides first.
+              err_reg   <= verdict;
+              state_reg <= S_KMOD;
+            end else if (verdict != `KG_ERR_OK) begin
               err_reg   <= verdict;
               state_reg <= S_DONE;
             end else begin
@@ -379,6 +434,8 @@ module kg_layer_ctrl #(
               stride     <= d_s;
               pad        <= d_pad;
               ow         <= d_ow[15:0];
+              in_group   <= d_group;
+              in_valid   <= d_valid;
               div_a_reg     <= HALF_WORDS;
               div_b_reg     <= d_kt[15:0];
               div_start_reg <= 1'b1;
@@ -410,8 +467,22 @@ module kg_layer_ctrl #(
 
           S_DIV2: begin
             if (div_done) begin
-              passes    <= div_q;
-              state_reg <= S_GO;
+              passes <= div_q;
+              // kmod started before the first sizing division: done by now.
+              if (in_group != 16'h0 && kmod_bad_reg) begin
+                err_reg   <= `KG_ERR_TOO_BIG;
+                state_reg <= S_DONE;
+              end else begin
+                state_reg <= S_GO;
+              end
+            end
+          end
+
+          S_KMOD: begin
+            if (kmod_done_reg) begin
+              if (kmod_bad_reg)
+                err_reg <= `KG_ERR_TOO_BIG;
+              state_reg <= S_DONE;
             end
           end
 

@@ -163,6 +163,7 @@ module kg_top #(
   wire [1 : 0]  l_crypt;
   wire [31 : 0] l_m, l_k, l_n, l_passes, l_tiles;
   wire [15 : 0] l_kt, l_nt, l_mp, l_h, l_w, l_ic, l_ow;
+  wire [15 : 0] l_in_group, l_in_valid;
   wire [31 : 0] l_in_addr, l_in_stride, l_out_addr, l_out_stride, l_w_addr, l_w_pos, l_p_addr;
   wire [3 : 0]  l_kh, l_kw;
   wire [1 : 0]  l_stride;
@@ -203,7 +204,7 @@ module kg_top #(
     .in_addr(l_in_addr), .in_stride(l_in_stride), .out_addr(l_out_addr),
     .out_stride(l_out_stride), .w_addr(l_w_addr), .w_pos(l_w_pos), .p_addr(l_p_addr),
     .h(l_h), .w(l_w), .ic(l_ic), .kh(l_kh), .kw(l_kw), .stride(l_stride), .pad(l_pad),
-    .ow(l_ow)
+    .ow(l_ow), .in_group(l_in_group), .in_valid(l_in_valid)
   );
 
   //----------------------------------------------------------------
@@ -276,7 +277,7 @@ module kg_top #(
     .clk(clk), .reset_n(dp_rst_n),
     .conv(l_conv), .in_addr(l_in_addr), .in_stride(l_in_stride), .m_total(l_m),
     .k_total(l_k), .kt(l_kt), .mp(l_mp), .h(l_h), .w(l_w), .ic(l_ic), .kh(l_kh), .kw(l_kw),
-    .stride(l_stride), .pad(l_pad), .ow(l_ow),
+    .stride(l_stride), .pad(l_pad), .ow(l_ow), .in_group(l_in_group), .in_valid(l_in_valid),
     .go(go), .release_half(release_half), .filled(filled), .busy(ld_busy),
     .rd_req_valid(rq_valid[2]), .rd_req_ready(rq_ready[2]),
     .rd_req_addr(rq_addr[64 +: 32]), .rd_req_beats(rq_beats[18 +: 9]),

@@ -153,4 +153,67 @@ TEST(Conv2d, RejectsBadShapes) {
   EXPECT_EQ(0u, kg_conv_out_h(&b));
 }
 
+// The FC input mask: the masked reference equals kg_ref_fc on a copy of the
+// input whose masked bytes were zeroed by hand, ignores whatever the masked
+// bytes hold, leaves the input untouched, and refuses every illegal mask.
+TEST(FcInputMask, ReadsMaskedBytesAsZero) {
+  std::mt19937_64 rng(11);
+  const kg_geom g{4, 4};
+  const uint32_t M = 5, N = 7;
+  for (uint32_t c : {1u, 5u, 15u, 16u, 17u, 40u}) {
+    const uint32_t group = (c + 15u) & ~15u, K = 3 * group;
+    std::vector<int8_t> A((size_t)M * K), W((size_t)K * N), zeroed;
+    for (auto& x : A) x = int8_t(rng());
+    for (auto& x : W) x = int8_t(int(rng() % 255) - 127);
+    std::vector<uint8_t> key(2);
+    for (auto& b : key) b = uint8_t(rng());
+    std::vector<int32_t> mult(N, 1 << 30);
+    std::vector<uint8_t> shift(N, 36);
+    const kg_requant q{nullptr, mult.data(), shift.data(), 0};
+    zeroed = A;
+    for (uint32_t m = 0; m < M; m++)
+      for (uint32_t k = 0; k < K; k++)
+        if (k % group >= c) zeroed[(size_t)m * K + k] = 0;
+    std::vector<int8_t> want((size_t)M * N), got((size_t)M * N), again((size_t)M * N);
+    ASSERT_EQ(KG_REF_OK, kg_ref_fc(M, K, N, zeroed.data(), W.data(), key.data(), g, &q, want.data()));
+    const std::vector<int8_t> before = A;
+    const kg_in_mask mk{group, c};
+    ASSERT_EQ(KG_REF_OK, kg_ref_fc_masked(M, K, N, A.data(), W.data(), key.data(), g, &mk, &q, got.data()));
+    EXPECT_EQ(want, got) << "c=" << c;
+    EXPECT_EQ(before, A) << "the input was modified";
+    // Other garbage in the masked bytes, and in the weight rows they meet.
+    for (uint32_t m = 0; m < M; m++)
+      for (uint32_t k = 0; k < K; k++)
+        if (k % group >= c) A[(size_t)m * K + k] = int8_t(rng());
+    for (uint32_t k = 0; k < K; k++)
+      if (k % group >= c)
+        for (uint32_t n = 0; n < N; n++) W[(size_t)k * N + n] = int8_t(rng());
+    ASSERT_EQ(KG_REF_OK, kg_ref_fc_masked(M, K, N, A.data(), W.data(), key.data(), g, &mk, &q, again.data()));
+    EXPECT_EQ(want, again) << "c=" << c;
+    // Without the mask the garbage counts (when there is padding).
+    ASSERT_EQ(KG_REF_OK, kg_ref_fc_masked(M, K, N, A.data(), W.data(), key.data(), g, nullptr, &q, got.data()));
+    if (c % 16 != 0) {
+      EXPECT_NE(want, got) << "c=" << c;
+    }
+  }
+}
+
+TEST(FcInputMask, CheckFollowsTheDescriptorRules) {
+  const kg_in_mask none{0, 0}, ok{32, 20}, full{16, 16};
+  EXPECT_EQ(KG_REF_OK, kg_in_mask_check(nullptr, 7));
+  EXPECT_EQ(KG_REF_OK, kg_in_mask_check(&none, 7));
+  EXPECT_EQ(KG_REF_OK, kg_in_mask_check(&ok, 96));
+  EXPECT_EQ(KG_REF_OK, kg_in_mask_check(&full, 16));
+  const kg_in_mask bad[] = {{0, 3}, {32, 0}, {32, 33}, {64, 1}, {8, 4}, {24, 4}, {0x10000, 1}};
+  for (const kg_in_mask& b : bad) {
+    EXPECT_EQ(KG_REF_EINVAL, kg_in_mask_check(&b, 96)) << b.group << "/" << b.valid;
+    std::vector<int8_t> A(96), W(96), out(1);
+    std::vector<int32_t> mult(1, 1 << 30);
+    std::vector<uint8_t> shift(1, 30);
+    const kg_requant q{nullptr, mult.data(), shift.data(), 0};
+    EXPECT_EQ(KG_REF_EINVAL, kg_ref_fc_masked(1, 96, 1, A.data(), W.data(), nullptr, kg_geom{4, 4},
+                                              &b, &q, out.data()));
+  }
+}
+
 }  // namespace

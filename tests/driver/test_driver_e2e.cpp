@@ -185,6 +185,47 @@ TEST_P(DriverE2E, KglockModelsAreExactInEveryMode) {
   }
 }
 
+// The FC after the convolutions reads 16-byte pixels of 12 channels: the
+// driver gives its descriptor the input mask (GROUP 16, VALID 12), so the
+// padding rows of its weights may hold anything. Random bytes there (in
+// the stored, encrypted image: every mode maps a random stored byte to a
+// random weight) leave the outputs exact in every mode, although the
+// padding channels of the FC's input hold garbage: the activation buffers
+// alternate, so the 12-channel conv writes its 16-byte pixels over the
+// 32-byte pixels of the 20-channel conv two layers before (no ReLU there,
+// so few of its bytes are 0).
+TEST_P(DriverE2E, RandomFcPaddingRowsAreMasked) {
+  ASSERT_EQ(KG_OK, provision(keys));
+  QModel q;
+  kgd::random_qmodel(rng, 6, 6, 3,
+                     {{true, 5, 3, 1, 1}, {true, 20, 3, 1, 1, false}, {true, 7, 3, 1, 1},
+                      {true, 12, 3, 1, 1}, {false, 10, 0, 1, 0, false}},
+                     &q.q);
+  for (uint32_t crypt : {KGM_CRYPT_NONE, KGM_CRYPT_DEEPLOCK, KGM_CRYPT_CTR}) {
+    SCOPED_TRACE(kgm_crypt_name(crypt));
+    KgmModel km;
+    kgd::test_lock(q.q, R, C, crypt, true, keys, nonce, &km.m);
+    const kgm_layer& conv = km.m.layers[km.m.n_layers - 2];
+    const kgm_layer& fc = km.m.layers[km.m.n_layers - 1];
+    ASSERT_EQ(uint32_t(KGM_LAYER_FC), fc.type);
+    const uint32_t c = conv.out_c, group = (c + 15u) & ~15u;
+    ASSERT_NE(0u, c % 16) << "the model must have padding channels";
+    ASSERT_EQ(0u, fc.K % group);
+    const uint32_t KT = (fc.K + R - 1) / R, tile = (R * C + 15u) / 16u * 16u;
+    uint32_t filled = 0;
+    for (uint32_t k = 0; k < fc.K; k++) {
+      if (k % group < c) continue;
+      for (uint32_t n = 0; n < fc.N; n++, filled++)
+        km.m.wimg[fc.w_off + ((n / C) * KT + k / R) * tile + (k % R) * C + n % C] = uint8_t(rng());
+    }
+    ASSERT_GT(filled, 0u);
+    Model m = load(kgd::serialize(km.m));
+    ASSERT_TRUE(m);
+    const auto in = kgd::random_input(rng, (size_t)kImages * kg_qmodel_input_size(&q.q));
+    EXPECT_EQ(kgd::reference(q.q, in, kImages), infer(m.get(), in, kImages));
+  }
+}
+
 TEST_P(DriverE2E, GeneratedKeysAndFileLoad) {
   kg_keys k{};
   char detail[KG_DETAIL_LEN] = {0};

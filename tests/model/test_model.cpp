@@ -31,9 +31,10 @@ class Model : public ::testing::Test {
   }
   void wr(uint32_t off, uint32_t v) { EXPECT_EQ(KGMODEL_OK, kgmodel_reg_write32(m, off, v)) << off; }
 
-  // An FC layer M x K x N at 0x1000.. with optional crypt (key 0x00..0x0f)
-  // and sign key; returns the expected output.
-  std::vector<int8_t> fc_layer(uint32_t M, uint32_t K, uint32_t N, uint32_t crypt, bool sign) {
+  // An FC layer M x K x N at 0x1000.. with optional crypt (key 0x00..0x0f),
+  // sign key and input mask; returns the expected output.
+  std::vector<int8_t> fc_layer(uint32_t M, uint32_t K, uint32_t N, uint32_t crypt, bool sign,
+                               kg_in_mask mk = {0, 0}) {
     std::mt19937 rng(M * 131 + K * 7 + N);
     const kg_geom g{R, C};
     std::vector<int8_t> A(M * K), W(K * N), Wl(K * N), out(M * N);
@@ -87,6 +88,8 @@ class Model : public ::testing::Test {
     d.p_addr = 0x200000;
     d.out_addr = 0x300000;
     d.out_stride = out_stride;
+    d.in_group = mk.group;
+    d.in_valid = mk.valid;
     uint32_t words[16];
     kg_pack_desc(&d, words);
     EXPECT_EQ(KGMODEL_OK, kgmodel_mem_write(m, 0x40, words, 64));  // little-endian host
@@ -98,7 +101,7 @@ class Model : public ::testing::Test {
     std::vector<uint8_t> fill(M * out_stride, 0xa5);
     kgmodel_mem_write(m, 0x300000, fill.data(), fill.size());
     kg_requant q{bias.data(), mult.data(), shift.data(), 0};
-    kg_ref_fc(M, K, N, A.data(), W.data(), nullptr, g, &q, out.data());
+    EXPECT_EQ(KG_REF_OK, kg_ref_fc_masked(M, K, N, A.data(), W.data(), nullptr, g, &mk, &q, out.data()));
     wr(KG_REG_DESC_ADDR, 0x40);
     return out;
   }
@@ -286,6 +289,71 @@ TEST_F(Model, DescriptorErrorsBusFaultsAndSoftReset) {
   EXPECT_EQ(KGMODEL_OK, kgmodel_run_until_irq(m, 100000, nullptr));
   EXPECT_EQ(KG_IRQ_STATUS_DONE_MASK, rd(KG_REG_IRQ_STATUS));
   EXPECT_EQ(expect, output(M, N, &pad_ok));
+}
+
+// The FC input mask (docs/spec.md, "Input mask"): the input rows and the
+// weight rows under the masked bytes hold random values; the output follows
+// the masked reference. Then each illegal word IN_MASK gives its code, in
+// the order of the descriptor checks.
+TEST_F(Model, FcInputMaskAndItsChecks) {
+  const uint32_t M = 6, K = 96, N = 9;  // 3 pixels of 32 bytes, 20 channels
+  std::vector<int8_t> expect = fc_layer(M, K, N, KG_CRYPT_DEEPLOCK, true, kg_in_mask{32, 20});
+  wr(KG_REG_CTRL, KG_CTRL_START_MASK);
+  EXPECT_EQ(KGMODEL_OK, kgmodel_run_until_irq(m, 1000000, nullptr));
+  EXPECT_EQ(KG_IRQ_STATUS_DONE_MASK, rd(KG_REG_IRQ_STATUS));
+  bool pad_ok = false;
+  EXPECT_EQ(expect, output(M, N, &pad_ok));
+  EXPECT_TRUE(pad_ok);
+  wr(KG_REG_IRQ_STATUS, 0x3f);
+
+  const auto in_mask = [](uint32_t group, uint32_t valid) {
+    return ((group << KG_DESC_IN_MASK_GROUP_SHIFT) & KG_DESC_IN_MASK_GROUP_MASK) |
+           ((valid << KG_DESC_IN_MASK_VALID_SHIFT) & KG_DESC_IN_MASK_VALID_MASK);
+  };
+  uint32_t words[16];
+  kgmodel_mem_read(m, 0x40, words, 64);
+  const uint32_t in_addr = words[KG_DESC_IN_ADDR];
+  struct Case {
+    uint32_t mask, in_addr, code;
+    const char* what;
+  };
+  const Case cases[] = {
+      {in_mask(0, 5), in_addr, KG_ERR_RESERVED, "VALID without GROUP"},
+      {in_mask(16, 0), in_addr, KG_ERR_TOO_BIG, "GROUP without VALID"},
+      {in_mask(16, 17), in_addr, KG_ERR_TOO_BIG, "VALID > GROUP"},
+      {in_mask(64, 3), in_addr, KG_ERR_TOO_BIG, "K mod GROUP != 0"},
+      {in_mask(64, 3), in_addr + 8, KG_ERR_TOO_BIG, "K mod GROUP != 0 before MISALIGNED"},
+      {in_mask(24, 3), in_addr, KG_ERR_MISALIGNED, "GROUP mod 16 != 0"},
+      {in_mask(48, 3), in_addr + 8, KG_ERR_MISALIGNED, "a legal mask, a misaligned input"},
+  };
+  for (const Case& c : cases) {
+    uint32_t w[16];
+    std::memcpy(w, words, sizeof w);
+    w[KG_DESC_IN_MASK] = c.mask;
+    w[KG_DESC_IN_ADDR] = c.in_addr;
+    kgmodel_mem_write(m, 0x40, w, 64);
+    wr(KG_REG_CTRL, KG_CTRL_START_MASK);
+    EXPECT_EQ(KGMODEL_OK, kgmodel_run_until_irq(m, 100000, nullptr)) << c.what;
+    EXPECT_EQ(KG_IRQ_STATUS_DESC_ERR_MASK, rd(KG_REG_IRQ_STATUS)) << c.what;
+    EXPECT_EQ(c.code << 8, rd(KG_REG_STATUS)) << c.what;
+    wr(KG_REG_IRQ_STATUS, 0x3f);
+  }
+  // A CONV refuses any nonzero word IN_MASK.
+  kg_layer_desc d{};
+  d.op = KG_OP_CONV;
+  d.conv = kg_conv_shape{4, 4, 3, 2, 3, 3, 1, 1};
+  d.in_addr = 0x1000;
+  d.in_stride = 16;
+  d.w_addr = 0x100000;
+  d.p_addr = 0x200000;
+  d.out_addr = 0x300000;
+  d.out_stride = 16;
+  kg_pack_desc(&d, words);
+  words[KG_DESC_IN_MASK] = in_mask(16, 3);
+  kgmodel_mem_write(m, 0x40, words, 64);
+  wr(KG_REG_CTRL, KG_CTRL_START_MASK);
+  EXPECT_EQ(KGMODEL_OK, kgmodel_run_until_irq(m, 100000, nullptr));
+  EXPECT_EQ(KG_ERR_RESERVED << 8, rd(KG_REG_STATUS));
 }
 
 TEST_F(Model, TimeAndInterruptWaits) {

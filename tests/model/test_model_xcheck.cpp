@@ -201,6 +201,7 @@ void place(Pair& P, const kgt::Layer& L, const kgt::Keys& k, kg_geom g, const ui
     throw std::runtime_error("lock");
   std::vector<uint8_t> img(kg_pack_weight_bytes(L.K, L.N, g));
   kg_pack_weights(L.K, L.N, wl.data(), g, img.data(), img.size());
+  kgt::fill_masked_rows(L, g, img);
   if (L.d.crypt != KG_CRYPT_NONE) {
     kg_aes_key ak;
     kg_aes_key_init(&ak, k.aes.data(), k.aes.size());
@@ -267,7 +268,14 @@ void one_layer(Pair& P, std::mt19937_64& rng, Stats& S, uint64_t idx) {
   const bool conv = rng() % 2;
   const uint32_t crypt = uint32_t(rng() % 3);
   const bool sign = rng() % 2;
-  kgt::Layer L = kgt::random_layer(rng, g, conv, crypt, sign, k);
+  // A third of the FC layers read a convolution's output through the input
+  // mask, with garbage in the padding channels and padding weight rows.
+  kgt::Layer L = !conv && rng() % 3 == 0
+                     ? kgt::fc_after_conv_layer(rng, g, uint32_t(1 + rng() % 3), uint32_t(1 + rng() % 3),
+                                                uint32_t(1 + rng() % 40), uint32_t(1 + rng() % 20),
+                                                uint32_t(1 + rng() % (3 * g.cols + 5)), crypt, sign,
+                                                0x10000)
+                     : kgt::random_layer(rng, g, conv, crypt, sign, k);
   std::ostringstream o;
   o << "layer " << idx << " scenario " << int(sc) << " aes" << aes_bytes * 8 << " policy 0x"
     << std::hex << policy << std::dec << " " << kgt::describe(L);
@@ -302,7 +310,18 @@ void one_layer(Pair& P, std::mt19937_64& rng, Stats& S, uint64_t idx) {
     const uint32_t aligned[7] = {KG_DESC_IN_ADDR, KG_DESC_IN_STRIDE, KG_DESC_OUT_ADDR,
                                  KG_DESC_OUT_STRIDE, KG_DESC_W_ADDR, KG_DESC_W_POS, KG_DESC_P_ADDR};
     const uint32_t dim2_used = conv ? KG_DESC_USED_CONV(KG_DESC_DIM2) : KG_DESC_USED_FC(KG_DESC_DIM2);
-    switch (rng() % 12) {
+    const uint32_t k_fc = (words[KG_DESC_DIM1] & KG_DESC_DIM1_K_MASK) >> KG_DESC_DIM1_K_SHIFT;
+    const auto in_mask = [](uint32_t group, uint32_t valid) {
+      return ((group << KG_DESC_IN_MASK_GROUP_SHIFT) & KG_DESC_IN_MASK_GROUP_MASK) |
+             ((valid << KG_DESC_IN_MASK_VALID_SHIFT) & KG_DESC_IN_MASK_VALID_MASK);
+    };
+    // A GROUP (multiple of 16) that does not divide the FC's K.
+    const auto non_divisor = [&]() {
+      uint32_t gr = 16u * uint32_t(1 + rng() % 8);
+      while (k_fc % gr == 0) gr += 16u;
+      return gr;
+    };
+    switch (rng() % 17) {
       case 0: words[KG_DESC_CFG] ^= random_bit_of(KG_DESC_CFG_MAGIC_MASK); break;  // magic
       case 1:                                                                      // op
         words[KG_DESC_CFG] = field(words[KG_DESC_CFG], KG_DESC_CFG_OP_MASK, KG_DESC_CFG_OP_SHIFT,
@@ -327,6 +346,29 @@ void one_layer(Pair& P, std::mt19937_64& rng, Stats& S, uint64_t idx) {
       case 8: words[KG_DESC_IN_STRIDE] = 0; break;                                // in stride
       case 9: words[KG_DESC_W_ADDR] = 0xfffffff0u; break;                         // w end
       case 10: desc_addr += 4u << (rng() % 2); break;                             // desc addr
+      // Input mask (word IN_MASK); a CONV refuses any nonzero word.
+      case 11: words[KG_DESC_IN_MASK] = in_mask(0, uint32_t(1 + rng() % 0xffff)); break;  // VALID w/o GROUP
+      case 12: {                                                                   // VALID 0 or > GROUP
+        const uint32_t gr = 16u * uint32_t(1 + rng() % 8);
+        words[KG_DESC_IN_MASK] = in_mask(gr, rng() % 2 ? 0u : gr + 1 + uint32_t(rng() % 16));
+        break;
+      }
+      case 13: {                                                                   // K mod GROUP != 0
+        const uint32_t gr = non_divisor();
+        words[KG_DESC_IN_MASK] = in_mask(gr, uint32_t(1 + rng() % gr));
+        if (rng() % 2) words[aligned[rng() % 7]] |= 1u << (rng() % 4);           // before MISALIGNED
+        break;
+      }
+      case 14: {                                                                   // GROUP mod 16 != 0
+        const uint32_t gr = 16u * uint32_t(rng() % 4) + uint32_t(1 + rng() % 15);
+        words[KG_DESC_IN_MASK] = in_mask(gr, uint32_t(1 + rng() % gr));
+        break;
+      }
+      case 15:                                                                     // key check after the mask
+        words[KG_DESC_IN_MASK] = in_mask(non_divisor(), 1);
+        words[KG_DESC_CFG] = field(words[KG_DESC_CFG], KG_DESC_CFG_SIGN_MASK, KG_DESC_CFG_SIGN_SHIFT, 1);
+        P.wr(KG_REG_KEY_CTRL, KG_KEY_CTRL_ZEROIZE_MASK);
+        break;
       default: words[KG_DESC_CFG] = uint32_t(rng()); break;                       // garbage
     }
   }

@@ -47,6 +47,51 @@ TEST(TopLayers, PlainFcLayer) {
   EXPECT_TRUE(pad_ok);
 }
 
+// An FC layer reading a convolution's output (docs/spec.md, "FC after
+// CONV"): garbage in the padding channels of its input and random bytes in
+// the padding rows of its weights; the input mask makes it bit-exact with
+// the reference, and costs no cycle: the same layer without the mask takes
+// exactly as many cycles (and, with padding, gives other outputs).
+TEST(TopLayers, FcAfterConvMasksPaddingAtNoCycles) {
+  kgt::Device dev;
+  const kg_geom g = dev.geom();
+  std::mt19937_64 rng(31);
+  kgt::Keys k = kgt::random_keys(rng, g, 16);
+  ASSERT_EQ(KG_IRQ_STATUS_DONE_MASK, dev.provision(k, true));
+  struct Shape { uint32_t h, w, c, m, n, crypt; bool sign; };
+  const Shape shapes[] = {{3, 3, 5, 7, 9, KG_CRYPT_CTR, true},   {2, 4, 16, 3, 5, KG_CRYPT_NONE, false},
+                          {1, 2, 17, 12, 4, KG_CRYPT_DEEPLOCK, true}, {2, 2, 33, 2, 11, KG_CRYPT_CTR, false},
+                          {4, 1, 1, 5, 3, KG_CRYPT_DEEPLOCK, false}};
+  for (const Shape& s : shapes) {
+    kgt::Layer L = kgt::fc_after_conv_layer(rng, g, s.h, s.w, s.c, s.m, s.n, s.crypt, s.sign, 0x10000);
+    kgt::Layer plain = L;
+    plain.d.in_group = plain.d.in_valid = 0;
+    const std::string what = kgt::describe(L);
+    // Alternate masked and unmasked runs so that each compared run follows
+    // a run of the same layer (Deep-Lock's seek depends on the one before).
+    uint64_t cyc[4] = {0, 0, 0, 0};
+    std::vector<int8_t> out[4];
+    for (int i = 0; i < 4; i++) {
+      const kgt::Layer& R = (i % 2) ? plain : L;
+      dev.place(R, k);
+      uint32_t err = 99;
+      ASSERT_EQ(KG_IRQ_STATUS_DONE_MASK, dev.run(R, bound_for(R, g), &err, &cyc[i])) << what << " err=" << err;
+      bool pad_ok = false;
+      out[i] = dev.output(R, &pad_ok);
+      EXPECT_TRUE(pad_ok) << what;
+    }
+    EXPECT_EQ(L.expect, out[0]) << what;
+    EXPECT_EQ(L.expect, out[2]) << what;
+    EXPECT_EQ(cyc[1], cyc[2]) << what << ": the mask costs cycles";
+    EXPECT_EQ(cyc[2], cyc[3]) << what << ": the mask costs cycles";
+    if (s.c % 16 != 0) {
+      EXPECT_NE(L.expect, out[1]) << what << ": the padding did not matter";
+    } else {
+      EXPECT_EQ(L.expect, out[1]) << what;
+    }
+  }
+}
+
 TEST(TopLayers, RandomLayersVsReference) {
   kgt::Device dev;
   const kg_geom g = dev.geom();

@@ -46,10 +46,15 @@ class TopRobust : public ::testing::Test {
   }
   // Write descriptor word `w` of L with value v, run, expect error code.
   void expect_desc_error(Layer L, int word, uint32_t v, uint32_t code, const char* what) {
+    expect_desc_words(L, {{word, v}}, code, what);
+  }
+  // The same with several words replaced.
+  void expect_desc_words(Layer L, std::initializer_list<std::pair<int, uint32_t>> edits,
+                         uint32_t code, const char* what) {
     dev->place(L, keys);
     uint32_t words[16];
     kg_pack_desc(&L.d, words);
-    words[word] = v;
+    for (const auto& e : edits) words[e.first] = e.second;
     uint8_t db[64];
     for (int i = 0; i < 16; i++)
       for (int j = 0; j < 4; j++) db[4 * i + j] = uint8_t(words[i] >> (8 * j));
@@ -112,6 +117,54 @@ TEST_F(TopRobust, IllegalDescriptorsEachGiveTheirCode) {
   EXPECT_EQ(KG_IRQ_STATUS_DESC_ERR_MASK, dev->rd(KG_REG_IRQ_STATUS));
   EXPECT_EQ(KG_ERR_MISALIGNED, (dev->rd(KG_REG_STATUS) >> KG_STATUS_ERR_SHIFT) & 0xffu);
   dev->wr(KG_REG_IRQ_STATUS, kAllIrq);
+  expect_recovered();
+}
+
+uint32_t in_mask(uint32_t group, uint32_t valid) {
+  return with(with(0, KG_DESC_IN_MASK_GROUP_MASK, KG_DESC_IN_MASK_GROUP_SHIFT, group),
+              KG_DESC_IN_MASK_VALID_MASK, KG_DESC_IN_MASK_VALID_SHIFT, valid);
+}
+
+// Word IN_MASK (docs/spec.md, "Input mask"), each check with its code and
+// in the order of the descriptor checks: K mod GROUP (a TOO_BIG found by
+// kg_layer_ctrl's second divider) comes before MISALIGNED and the key checks.
+TEST_F(TopRobust, InputMaskChecksEachGiveTheirCode) {
+  // K = 2 * 2 * 16 = 64, GROUP 16, VALID 10.
+  Layer fc = kgt::fc_after_conv_layer(rng, g, 2, 2, 10, 5, 6, KG_CRYPT_CTR, true, 0x10000);
+  Layer cv = layer(true);
+  ASSERT_EQ(64u, fc.K);
+  uint32_t f[16];
+  kg_pack_desc(&fc.d, f);
+  ASSERT_EQ(in_mask(16, 10), f[KG_DESC_IN_MASK]);
+  const int M = KG_DESC_IN_MASK, IN = KG_DESC_IN_ADDR;
+  expect_desc_error(fc, M, in_mask(0, 5), KG_ERR_RESERVED, "VALID without GROUP");
+  expect_desc_error(cv, M, in_mask(16, 16), KG_ERR_RESERVED, "a CONV with a mask");
+  expect_desc_error(cv, M, in_mask(0, 1), KG_ERR_RESERVED, "a CONV with VALID");
+  expect_desc_error(fc, M, in_mask(16, 0), KG_ERR_TOO_BIG, "GROUP without VALID");
+  expect_desc_error(fc, M, in_mask(16, 17), KG_ERR_TOO_BIG, "VALID > GROUP");
+  expect_desc_error(fc, M, in_mask(48, 10), KG_ERR_TOO_BIG, "K mod GROUP != 0");
+  expect_desc_error(fc, M, in_mask(24, 4), KG_ERR_TOO_BIG, "K mod GROUP != 0, GROUP mod 16 != 0");
+  expect_desc_error(fc, M, in_mask(8, 4), KG_ERR_MISALIGNED, "GROUP mod 16 != 0");
+  expect_desc_words(fc, {{M, in_mask(48, 10)}, {IN, f[IN] + 8}}, KG_ERR_TOO_BIG,
+                    "K mod GROUP != 0 before a misaligned input");
+  expect_desc_words(fc, {{M, in_mask(32, 10)}, {IN, f[IN] + 8}}, KG_ERR_MISALIGNED,
+                    "a legal mask and a misaligned input");
+  expect_desc_words(fc, {{M, in_mask(0, 5)}, {IN, f[IN] + 8}}, KG_ERR_RESERVED,
+                    "VALID without GROUP before a misaligned input");
+
+  // Without keys: the mask checks still come before NO_KEY.
+  dev->wr(KG_REG_KEY_CTRL, KG_KEY_CTRL_ZEROIZE_MASK);
+  kgsim_step(dev->sim(), 20);
+  dev->wr(KG_REG_IRQ_STATUS, kAllIrq);
+  expect_desc_error(fc, M, in_mask(48, 10), KG_ERR_TOO_BIG, "K mod GROUP != 0 before NO_KEY");
+  expect_desc_error(fc, M, in_mask(32, 32), KG_ERR_NO_KEY, "a legal mask, then NO_KEY");
+  ASSERT_EQ(KG_IRQ_STATUS_DONE_MASK, dev->provision(keys, true));
+
+  // The legal masked layer itself, after all of the above.
+  dev->place(fc, keys);
+  auto r = run(fc);
+  EXPECT_EQ(KG_IRQ_STATUS_DONE_MASK, r.first);
+  EXPECT_EQ(fc.expect, dev->output(fc, nullptr)) << kgt::describe(fc);
   expect_recovered();
 }
 

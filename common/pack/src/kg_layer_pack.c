@@ -82,6 +82,8 @@ void kg_pack_desc(const kg_layer_desc *d, uint32_t w[16]) {
     w[KG_DESC_DIM0] = DESC_FIELD(KG_DESC_DIM0_M, d->m);
     w[KG_DESC_DIM1] = DESC_FIELD(KG_DESC_DIM1_K, d->k);
     w[KG_DESC_DIM2] = DESC_FIELD(KG_DESC_DIM2_N, d->n);
+    w[KG_DESC_IN_MASK] = DESC_FIELD(KG_DESC_IN_MASK_GROUP, d->in_group) |
+                         DESC_FIELD(KG_DESC_IN_MASK_VALID, d->in_valid);
   }
   w[KG_DESC_IN_ADDR] = DESC_FIELD(KG_DESC_IN_ADDR_ADDR, d->in_addr);
   w[KG_DESC_IN_STRIDE] = DESC_FIELD(KG_DESC_IN_STRIDE_STRIDE, d->in_stride);

@@ -24,6 +24,30 @@ int kg_ref_fc(uint32_t M, uint32_t K, uint32_t N, const int8_t *A, const int8_t 
   return rc;
 }
 
+int kg_in_mask_check(const kg_in_mask *mk, uint32_t K) {
+  if (!mk || (mk->group == 0 && mk->valid == 0)) return KG_REF_OK;
+  if (mk->group == 0 || mk->group > 0xffffu || mk->group % 16u != 0) return KG_REF_EINVAL;
+  if (mk->valid == 0 || mk->valid > mk->group || K % mk->group != 0) return KG_REF_EINVAL;
+  return KG_REF_OK;
+}
+
+int kg_ref_fc_masked(uint32_t M, uint32_t K, uint32_t N, const int8_t *A, const int8_t *W,
+                     const uint8_t *key_s, kg_geom g, const kg_in_mask *mk, const kg_requant *q,
+                     int8_t *out) {
+  if (kg_in_mask_check(mk, K) != KG_REF_OK) return KG_REF_EINVAL;
+  if (!mk || mk->group == 0) return kg_ref_fc(M, K, N, A, W, key_s, g, q, out);
+  if (!A || M == 0 || K == 0 || (uint64_t)M * K > SIZE_MAX) return KG_REF_EINVAL;
+  int8_t *am = malloc((size_t)M * K);
+  if (!am) return KG_REF_EINVAL;
+  memcpy(am, A, (size_t)M * K);
+  for (size_t row = 0; row < (size_t)M * K; row += K)
+    for (uint32_t g0 = 0; g0 < K; g0 += mk->group)
+      memset(am + row + g0 + mk->valid, 0, mk->group - mk->valid);
+  const int rc = kg_ref_fc(M, K, N, am, W, key_s, g, q, out);
+  free(am);
+  return rc;
+}
+
 uint32_t kg_conv_out_h(const kg_conv_shape *s) {
   if (kg_conv_shape_check(s) != KG_REF_OK) return 0;
   return (s->h + 2 * s->pad - s->kh) / s->stride + 1;

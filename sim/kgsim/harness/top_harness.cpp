@@ -89,6 +89,7 @@ void Device::place(const Layer& L, const Keys& k) {
   }
   std::vector<uint8_t> img(kg_pack_weight_bytes(L.K, L.N, g));
   kg_pack_weights(L.K, L.N, wl.data(), g, img.data(), img.size());
+  fill_masked_rows(L, g, img);
   if (L.d.crypt != KG_CRYPT_NONE) {
     kg_aes_key ak;
     kg_aes_key_init(&ak, k.aes.data(), k.aes.size());
@@ -172,8 +173,41 @@ void compute_expect(Layer& L) {
     std::vector<int8_t> dense((size_t)L.M * L.K);
     for (uint32_t m = 0; m < L.M; m++)
       std::memcpy(&dense[(size_t)m * L.K], &L.in[(size_t)m * L.d.in_stride], L.K);
-    kg_ref_fc(L.M, L.K, L.N, dense.data(), L.w.data(), nullptr, any, &q, L.expect.data());
+    const kg_in_mask mk{L.d.in_group, L.d.in_valid};
+    if (kg_ref_fc_masked(L.M, L.K, L.N, dense.data(), L.w.data(), nullptr, any, &mk, &q,
+                         L.expect.data()) != KG_REF_OK)
+      throw std::runtime_error("compute_expect: the reference refused the layer");
   }
+}
+
+void fill_masked_rows(const Layer& L, kg_geom g, std::vector<uint8_t>& img) {
+  if (L.d.op != KG_OP_FC || L.d.in_group == 0) return;
+  std::mt19937_64 rng((uint64_t(L.d.w_addr) << 32) ^ L.desc_addr ^ L.d.w_pos);
+  const uint32_t KT = (L.K + g.rows - 1) / g.rows;
+  const size_t tb = kg_pack_tile_bytes(g);
+  for (uint32_t k = 0; k < L.K; k++) {
+    if (k % L.d.in_group < L.d.in_valid) continue;
+    for (uint32_t n = 0; n < L.N; n++) {
+      const size_t t = size_t(n / g.cols) * KT + k / g.rows;
+      img.at(t * tb + size_t(k % g.rows) * g.cols + n % g.cols) = uint8_t(rng());
+    }
+  }
+}
+
+Layer fc_after_conv_layer(std::mt19937_64& rng, kg_geom g, uint32_t h, uint32_t w, uint32_t c,
+                          uint32_t m, uint32_t n, uint32_t crypt, bool sign, uint32_t base) {
+  kg_layer_desc d{};
+  d.op = KG_OP_FC;
+  d.relu = uint32_t(rng() % 2);
+  d.crypt = crypt;
+  d.sign = sign;
+  d.m = m;
+  d.k = uint32_t(kg_pack_fc_after_conv_k(h, w, c));
+  d.n = n;
+  d.in_group = uint32_t(kg_pack_act_stride(c));
+  d.in_valid = c;
+  d.w_pos = 16 * uint32_t(rng() % 4096);
+  return make_layer(rng, g, d, base, true);
 }
 
 Layer make_layer(std::mt19937_64& rng, kg_geom g, const kg_layer_desc& shape, uint32_t base,
@@ -253,6 +287,7 @@ std::string describe(const Layer& L) {
       << "x" << s.kw << " s=" << s.stride << " pad=" << s.pad;
   } else {
     o << "FC M=" << L.M << " K=" << L.K << " N=" << L.N;
+    if (L.d.in_group) o << " mask=" << L.d.in_valid << "/" << L.d.in_group;
   }
   o << " relu=" << L.d.relu << " crypt=" << L.d.crypt << " sign=" << L.d.sign
     << " w_pos=" << L.d.w_pos;

@@ -73,6 +73,19 @@ class Device {
 // random data, laid out from base upward.
 Layer make_layer(std::mt19937_64& rng, kg_geom g, const kg_layer_desc& shape, uint32_t base,
                  bool pad_strides);
+// An FC layer that reads an h x w x c convolution output (docs/spec.md,
+// "FC after CONV"): K = h * w * kg_pack_act_stride(c), input mask GROUP =
+// kg_pack_act_stride(c), VALID = c. Its input is random everywhere, the
+// padding channels included, and place() puts random bytes in the padding
+// rows of its weight image (fill_masked_rows), as the locker does.
+Layer fc_after_conv_layer(std::mt19937_64& rng, kg_geom g, uint32_t h, uint32_t w, uint32_t c,
+                          uint32_t m, uint32_t n, uint32_t crypt, bool sign, uint32_t base);
+// Random bytes in every weight-image byte of a row k that the layer's input
+// mask zeroes (k mod in_group >= in_valid, columns < N) of the plain
+// (locked, not yet encrypted) tile image img; no-op without a mask. The
+// bytes come from a generator seeded by the layer's addresses, so every
+// back-end gets the same image.
+void fill_masked_rows(const Layer& L, kg_geom g, std::vector<uint8_t>& img);
 // Random layer for geometry g. Addresses are laid out from base upward.
 Layer random_layer(std::mt19937_64& rng, kg_geom g, bool conv, uint32_t crypt, bool sign,
                    const Keys& k, uint32_t base = 0x10000);

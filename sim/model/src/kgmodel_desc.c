@@ -16,8 +16,8 @@ static uint32_t clog2(uint32_t x) {
 
 /* Reserved bits: in CFG and in the dimension words those no field of the
  * word covers (the dimension words have one field set for FC, another for
- * CONV), and every word no KG_DESC_* word index names. Today only DIM2 of a
- * convolution and CFG have reserved bits. */
+ * CONV), the whole IN_MASK word of a CONV, and every word no KG_DESC_* word
+ * index names. */
 #define CFG_FIELDS                                                       \
   (KG_DESC_CFG_OP_MASK | KG_DESC_CFG_RELU_MASK | KG_DESC_CFG_CRYPT_MASK | \
    KG_DESC_CFG_SIGN_MASK | KG_DESC_CFG_MAGIC_MASK)
@@ -33,7 +33,8 @@ static uint32_t clog2(uint32_t x) {
 #define NAMED_WORDS                                                                         \
   (BIT(KG_DESC_CFG) | BIT(KG_DESC_DIM0) | BIT(KG_DESC_DIM1) | BIT(KG_DESC_DIM2) |           \
    BIT(KG_DESC_IN_ADDR) | BIT(KG_DESC_IN_STRIDE) | BIT(KG_DESC_OUT_ADDR) |                 \
-   BIT(KG_DESC_OUT_STRIDE) | BIT(KG_DESC_W_ADDR) | BIT(KG_DESC_W_POS) | BIT(KG_DESC_P_ADDR))
+   BIT(KG_DESC_OUT_STRIDE) | BIT(KG_DESC_W_ADDR) | BIT(KG_DESC_W_POS) | BIT(KG_DESC_P_ADDR) | \
+   BIT(KG_DESC_IN_MASK))
 _Static_assert(KG_DESC_WORDS <= 32, "NAMED_WORDS is a 32-bit word set");
 
 /* Limits of the contract and of kg_layer_ctrl's datapath. */
@@ -53,8 +54,12 @@ uint32_t kgmod_validate(const kgmodel *m, const uint32_t dw[KG_DESC_WORDS], kgmo
   const uint32_t out_addr = dw[KG_DESC_OUT_ADDR], out_stride = dw[KG_DESC_OUT_STRIDE];
   const uint32_t w_addr = dw[KG_DESC_W_ADDR], w_pos = dw[KG_DESC_W_POS];
   const uint32_t p_addr = dw[KG_DESC_P_ADDR];
+  const uint32_t in_mask = dw[KG_DESC_IN_MASK];
   const uint32_t op = FIELD(cfg, KG_DESC_CFG_OP), crypt = FIELD(cfg, KG_DESC_CFG_CRYPT);
   const int conv = (op == KG_OP_CONV);
+  const uint32_t group = FIELD(in_mask, KG_DESC_IN_MASK_GROUP),
+                 valid = FIELD(in_mask, KG_DESC_IN_MASK_VALID);
+  const int masked = !conv && group != 0;
   /* FC fields, and CONV fields of the same words. */
   const uint64_t fm = FIELD(dim0, KG_DESC_DIM0_M), fk = FIELD(dim1, KG_DESC_DIM1_K),
                  fn = FIELD(dim2, KG_DESC_DIM2_N);
@@ -94,7 +99,14 @@ uint32_t kgmod_validate(const kgmodel *m, const uint32_t dw[KG_DESC_WORDS], kgmo
                  (dim2 & ~(uint32_t)CONV_DIM2_FIELDS)
            : (dim0 & ~(uint32_t)FC_DIM0_FIELDS) | (dim1 & ~(uint32_t)FC_DIM1_FIELDS) |
                  (dim2 & ~(uint32_t)FC_DIM2_FIELDS);
-  const int reserved = (cfg & ~(uint32_t)CFG_FIELDS) != 0 || unnamed != 0 || dim_rsvd != 0;
+  /* Input mask (docs/spec.md, "Input mask"): a CONV's word must be 0, and
+   * VALID != 0 needs GROUP != 0; then VALID in 1..GROUP and GROUP dividing
+   * K (TOO_BIG), GROUP a multiple of 16 (MISALIGNED). */
+  const int mask_rsvd = conv ? in_mask != 0 : (group == 0 && valid != 0);
+  const int mask_big = masked && (valid == 0 || valid > group || fk % group != 0);
+  const int mask_mis = group % ALIGN != 0;
+  const int reserved =
+      (cfg & ~(uint32_t)CFG_FIELDS) != 0 || unnamed != 0 || dim_rsvd != 0 || mask_rsvd;
   const int zero_dim = conv ? (h == 0 || w == 0 || ic == 0 || oc == 0 || kh == 0 || kw == 0)
                             : (fm == 0 || fk == 0 || fn == 0);
   const int conv_bad = conv && (kh > MAX_KERNEL || kw > MAX_KERNEL || (s != 1 && s != 2) ||
@@ -102,9 +114,10 @@ uint32_t kgmod_validate(const kgmodel *m, const uint32_t dw[KG_DESC_WORDS], kgmo
   const int too_big = conv_bad || kt > m->cfg.half_words || dn > m->cfg.param_depth || dm >= LIM ||
                       dk >= LIM || (uint64_t)in_stride < run || (uint64_t)out_stride < dn ||
                       nt > MAX_NT || in_end > LIM || out_end > LIM || w_end > LIM ||
-                      pos_end > LIM || p_end > LIM;
+                      pos_end > LIM || p_end > LIM || mask_big;
   const int misaligned =
-      ((in_addr | in_stride | out_addr | out_stride | w_addr | w_pos | p_addr) & (ALIGN - 1)) != 0;
+      ((in_addr | in_stride | out_addr | out_stride | w_addr | w_pos | p_addr) & (ALIGN - 1)) != 0 ||
+      mask_mis;
   const int uses_aes = crypt != KG_CRYPT_NONE, uses_sign = FIELD(cfg, KG_DESC_CFG_SIGN) != 0;
 
   if (bad_magic) return KG_ERR_BAD_MAGIC;
@@ -144,6 +157,8 @@ uint32_t kgmod_validate(const kgmodel *m, const uint32_t dw[KG_DESC_WORDS], kgmo
   L->w_bytes = w_bytes;
   L->run = run;
   L->inrows = inrows;
+  L->in_group = masked ? group : 0;
+  L->in_valid = masked ? valid : 0;
   return KG_ERR_OK;
 }
 

@@ -1,12 +1,20 @@
 /* kgmodel_exec.c: execute one legal layer at once: bus-fault checks,
- * parameter records, the weight cache (decrypt, un-tile, fold), im2col and
- * the GEMM with requantization into the handle's output buffer. */
+ * parameter records, the weight cache (decrypt, un-tile, fold), im2col or
+ * the FC input mask, and the GEMM with requantization into the handle's
+ * output buffer. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "kgmac/ref_layer.h"
 #include "kgmodel_internal.h"
+
+/* The input mask on a copy of one FC row (docs/spec.md, "Input mask"): the
+ * bytes k with k mod group >= valid read as 0, as kg_act_loader writes
+ * them into the activation buffer (group != 0 divides K). */
+static void mask_row(int8_t *row, uint64_t K, uint32_t group, uint32_t valid) {
+  for (uint64_t g0 = 0; g0 < K; g0 += group) memset(row + g0 + valid, 0, group - valid);
+}
 
 uint32_t kgmod_execute(kgmodel *m, const kgmod_layer *L) {
   const uint32_t R = m->cfg.rows, Cc = m->cfg.cols;
@@ -128,11 +136,27 @@ uint32_t kgmod_execute(kgmodel *m, const kgmod_layer *L) {
 
   /* Activation rows, 4*KQ readable bytes each: an FC layer reads its rows
    * in place (the bus check above covered 16-byte-rounded rows, and bytes
-   * past K meet zero weights); a convolution gathers im2col rows (stride
-   * 4*KQ, zero padded). */
+   * past K meet zero weights), a masked FC copies them and zeroes the
+   * masked bytes; a convolution gathers im2col rows (stride 4*KQ, zero
+   * padded). */
   const uint8_t *abase = m->mem + (L->in_addr - m->cfg.dram_base);
   uint64_t astride = L->in_stride;
-  if (L->conv) {
+  if (!L->conv && L->in_group != 0) {
+    const uint64_t KP = 4 * KQ;
+    int8_t *A = kgmod_grow(&m->scr[1], &m->scr_cap[1], M * KP);
+    if (!A) {
+      rc = KG_ERR_BUS;
+      goto out;
+    }
+    for (uint64_t r = 0; r < M; r++) {
+      int8_t *row = A + r * KP;
+      memcpy(row, abase + r * L->in_stride, K);
+      memset(row + K, 0, KP - K);
+      mask_row(row, K, L->in_group, L->in_valid);
+    }
+    abase = (const uint8_t *)A;
+    astride = KP;
+  } else if (L->conv) {
     const uint64_t KP = 4 * KQ;
     int8_t *A = kgmod_grow(&m->scr[1], &m->scr_cap[1], M * KP);
     if (!A) {

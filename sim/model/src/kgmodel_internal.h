@@ -5,7 +5,7 @@
  *   kgmodel.c         handle: config, create/destroy/reset, DRAM, faults, errors
  *   kgmodel_engine.c  layer engine: event timing, start/abort, cycle estimate
  *   kgmodel_desc.c    descriptor decode and validation (kg_layer_ctrl's order)
- *   kgmodel_exec.c    execute(): bus checks, parameters, weight cache, im2col, GEMM
+ *   kgmodel_exec.c    execute(): bus checks, parameters, weight cache, im2col, input mask, GEMM
  *   kgmodel_gemm.c    GEMM panel and requantization kernels (C, AVX2, AVX-512), weight fold
  *   kgmodel_ctr.c     weight-image decryption (AES-NI CTR, else the AES reference)
  *   kgmodel_csr.c     CSR read/write decode (kg_csr.v's register file)
@@ -91,6 +91,9 @@ typedef struct kgmod_layer {
   uint32_t h, w, ic, kh, kw, stride, pad;
   uint32_t in_addr, in_stride, out_addr, out_stride, w_addr, w_pos, p_addr;
   uint64_t w_bytes, run, inrows;
+  /* FC input mask: in_group 0 (off) or GROUP; byte k of a row reads as 0
+   * when k mod in_group >= in_valid (kgmodel_exec.c). */
+  uint32_t in_group, in_valid;
 } kgmod_layer;
 
 /* kgmodel.c: kgmodel_create with its status (KGMODEL_OK, _EINVAL: config

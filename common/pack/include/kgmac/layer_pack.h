@@ -37,6 +37,13 @@ typedef struct kg_layer_desc {
   kg_conv_shape conv;   /* CONV shape (h, w, ic, oc, kh, kw, stride, pad) */
   uint32_t in_addr, in_stride, out_addr, out_stride;
   uint32_t w_addr, w_pos, p_addr;
+  /* FC input mask (docs/spec.md, "Input mask"; kg_ref_in_mask): byte k of
+   * every input row counts as 0 when k mod in_group >= in_valid. in_group
+   * = 0 (with in_valid = 0) is no mask; else in_group is a multiple of 16
+   * that divides k and 1 <= in_valid <= in_group. An FC that reads a
+   * convolution's output has in_group = kg_pack_act_stride(c), in_valid =
+   * c. Written to word IN_MASK for FC only (a CONV's word is 0). */
+  uint32_t in_group, in_valid;
 } kg_layer_desc;
 
 /* Bytes of one weight tile for geometry g: R*C rounded up to 16. */

@@ -53,6 +53,27 @@ int kg_requant_check(const kg_requant *q, uint32_t N);
 int kg_ref_fc(uint32_t M, uint32_t K, uint32_t N, const int8_t *A, const int8_t *W,
               const uint8_t *key_s, kg_geom g, const kg_requant *q, int8_t *out);
 
+/* The FC input mask (docs/spec.md, "Input mask"; descriptor word IN_MASK):
+ * with group != 0, input byte k of every row counts as 0 when
+ * k mod group >= valid, whatever the row holds there. An FC that reads a
+ * convolution's output (its pixels at the device stride) has group =
+ * kg_pack_act_stride(c) and valid = c, so the padding rows of its weights
+ * may hold anything. group = valid = 0: no mask. */
+typedef struct kg_in_mask {
+  uint32_t group;   /* 0, or a multiple of 16 (<= 0xffff) that divides K */
+  uint32_t valid;   /* 1..group when group != 0, else 0 */
+} kg_in_mask;
+
+/* KG_REF_OK if the device accepts mask mk (NULL: none) on an FC of
+ * reduction length K, else KG_REF_EINVAL. */
+int kg_in_mask_check(const kg_in_mask *mk, uint32_t K);
+
+/* kg_ref_fc with the input mask mk (NULL: none) applied to A; A itself is
+ * not modified. KG_REF_EINVAL also for a mask kg_in_mask_check refuses. */
+int kg_ref_fc_masked(uint32_t M, uint32_t K, uint32_t N, const int8_t *A, const int8_t *W,
+                     const uint8_t *key_s, kg_geom g, const kg_in_mask *mk, const kg_requant *q,
+                     int8_t *out);
+
 /* Convolution geometry. */
 typedef struct kg_conv_shape {
   uint32_t h, w, ic;     /* input */
