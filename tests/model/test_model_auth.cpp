@@ -572,6 +572,32 @@ TEST_F(AuthVerify, CompletesAfterADelayThatWaitIrqObserves) {
   EXPECT_TRUE(auth_ok());
 }
 
+TEST_F(AuthVerify, DerivedKeysAreNeverReadable) {
+  ASSERT_EQ(KG_ERR_OK, verify().err);
+  kg_model_keys mk = kgauth::derive(dev, g);
+  std::vector<uint32_t> secret;  // every 32-bit word of Ke, Km, Ms, either byte order
+  auto add = [&](const uint8_t* p, size_t n) {
+    for (size_t i = 0; i + 4 <= n; i += 4) {
+      secret.push_back(kgauth::be32(p + i));
+      secret.push_back(uint32_t(p[i]) | uint32_t(p[i + 1]) << 8 | uint32_t(p[i + 2]) << 16 |
+                       uint32_t(p[i + 3]) << 24);
+    }
+  };
+  add(mk.enc.key, 4 * mk.enc.nk);
+  add(mk.mac.key, 4 * mk.mac.nk);
+  add(mk.smask, mk.smask_len);
+  kg_model_keys_wipe(&mk);
+  unsigned mapped = 0;
+  for (uint32_t off = 0; off < 4096; off += 4) {
+    uint32_t v = 0;
+    if (kgmodel_reg_read32(m, off, &v) != KGMODEL_OK) continue;
+    mapped++;
+    for (uint32_t w : secret) EXPECT_TRUE(v == 0 || v != w) << "offset " << off;
+  }
+  EXPECT_GT(mapped, 60u);  // the whole map was read
+  EXPECT_TRUE(auth_ok());
+}
+
 // ---------------------------------------------------------------------------
 // AUTH_OK: which writes clear it, what keeps it; LEGACY and LOCK; ZEROIZE.
 
