@@ -47,6 +47,8 @@ class Model : public ::testing::Test {
       shift[n] = 38;
     }
     for (auto& b : sk) b = uint8_t(rng());
+    // A version-1 layer locked with the device keys directly: LEGACY.
+    wr(KG_REG_POLICY, KG_RST_POLICY | KG_POLICY_LEGACY_MASK);
     kg_ref_lock_sign(K, N, W.data(), sign ? sk : nullptr, g, Wl.data());
     std::vector<uint8_t> img(kg_pack_weight_bytes(K, N, g));
     kg_pack_weights(K, N, Wl.data(), g, img.data(), img.size());
@@ -335,6 +337,8 @@ TEST_F(Model, FirmwareRunsOnTheModel) {
   bad[0] ^= 1;
   EXPECT_EQ(KG_FW_EKCV, kg_fw_provision(&fw, key, 16, sk, 32, nonce, bad, KG_POLICY_REFUSE, 0, 0));
   ASSERT_EQ(KG_FW_OK, kg_fw_provision(&fw, key, 16, sk, 32, nonce, kcv, KG_POLICY_REFUSE, 0, 0));
+  // kg_fw_provision writes POLICY; the layer is a version-1 one (device keys).
+  hal.reg_write32(hal.ctx, KG_REG_POLICY, hal.reg_read32(hal.ctx, KG_REG_POLICY) | KG_POLICY_LEGACY_MASK);
   const uint32_t desc = 0x40;
   uint32_t failed = 99;
   kg_fw_perf perf{};

@@ -36,7 +36,9 @@ int kgmodel_reg_read32(kgmodel *m, uint32_t off, uint32_t *val) {
             KG_HW_CFG_KEYGATE_MASK | (c->param_depth << KG_HW_CFG_PARAM_DEPTH_SHIFT);
         break;
       case KG_REG_CTRL: v = 0; break;
-      case KG_REG_STATUS: v = (m->busy ? 1u : 0u) | (m->err << KG_STATUS_ERR_SHIFT); break;
+      case KG_REG_STATUS:
+        v = (m->busy || m->ver_busy ? KG_STATUS_BUSY_MASK : 0u) | (m->err << KG_STATUS_ERR_SHIFT);
+        break;
       case KG_REG_DESC_ADDR: v = m->desc_addr; break;
       case KG_REG_IRQ_STATUS: v = m->irq_status; break;
       case KG_REG_IRQ_ENABLE: v = m->irq_enable; break;
@@ -49,7 +51,14 @@ int kgmodel_reg_read32(kgmodel *m, uint32_t off, uint32_t *val) {
       case KG_REG_NONCE2: v = m->nonce[2]; break;
       case KG_REG_KCV_EXP0: v = m->kcv_exp[0]; break;
       case KG_REG_KCV_EXP1: v = m->kcv_exp[1]; break;
-      default: err = !kgmod_is_vault(off); break;
+      case KG_REG_MODEL_ADDR: v = m->model_addr; break;
+      case KG_REG_MODEL_LEN: v = m->model_len; break;
+      default:
+        if (kgmod_is_auth_reg(off))
+          v = m->tag_exp[(off - KG_REG_TAG_EXP(0)) / 4];
+        else
+          err = !kgmod_is_vault(off);
+        break;
     }
   }
   if (err) return KGMODEL_ESLVERR;
@@ -69,12 +78,12 @@ int kgmodel_reg_write32_strb(kgmodel *m, uint32_t off, uint32_t d, uint32_t strb
                      (off >= KG_REG_CTRL && off <= KG_REG_DESC_ADDR) ||
                      off == KG_REG_IRQ_STATUS || off == KG_REG_IRQ_ENABLE ||
                      (off >= KG_REG_KEY_CTRL && off <= KG_REG_NONCE2) || off == KG_REG_KCV_EXP0 ||
-                     off == KG_REG_KCV_EXP1 || kgmod_is_vault(off) ||
+                     off == KG_REG_KCV_EXP1 || kgmod_is_auth_reg(off) || kgmod_is_vault(off) ||
                      (off >= KG_REG_PERF_CYCLES_LO && off <= KG_REG_PERF_DEC_STALL_HI);
   if (!mapped) return KGMODEL_ESLVERR;
   if (!act) return KGMODEL_OK;
 
-  const int busy_eff = m->busy;
+  const int busy_eff = m->busy || m->ver_busy; /* STATUS.BUSY */
   uint32_t irq_set = 0, irq_clr = 0;
   int do_start = 0, do_srst = 0;
   switch (off) {

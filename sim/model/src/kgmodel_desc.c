@@ -105,7 +105,7 @@ uint32_t kgmod_validate(const kgmodel *m, const uint32_t dw[KG_DESC_WORDS], kgmo
                       pos_end > LIM || p_end > LIM;
   const int misaligned =
       ((in_addr | in_stride | out_addr | out_stride | w_addr | w_pos | p_addr) & (ALIGN - 1)) != 0;
-  const int uses_aes = crypt != KG_CRYPT_NONE, uses_sign = FIELD(cfg, KG_DESC_CFG_SIGN) != 0;
+  const int uses_sign = FIELD(cfg, KG_DESC_CFG_SIGN) != 0;
 
   if (bad_magic) return KG_ERR_BAD_MAGIC;
   if (bad_op) return KG_ERR_BAD_OP;
@@ -114,9 +114,7 @@ uint32_t kgmod_validate(const kgmodel *m, const uint32_t dw[KG_DESC_WORDS], kgmo
   if (zero_dim) return KG_ERR_ZERO_DIM;
   if (too_big) return KG_ERR_TOO_BIG;
   if (misaligned) return KG_ERR_MISALIGNED;
-  if ((uses_aes || uses_sign) && m->lockout) return KG_ERR_LOCKED_OUT;
-  if ((uses_aes && !m->aes_valid) || (uses_sign && !m->sign_valid)) return KG_ERR_NO_KEY;
-  if (uses_aes && !m->kcv_ok && m->pol_mode != KG_POLICY_RUN) return KG_ERR_WRONG_KEY;
+  /* The key checks follow in kgmod_admit (kgmodel_auth.c). */
 
   L->conv = conv;
   L->relu = FIELD(cfg, KG_DESC_CFG_RELU) != 0;

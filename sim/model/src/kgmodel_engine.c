@@ -14,6 +14,7 @@ static uint32_t done_irq(uint32_t e) {
     case KG_ERR_OK:
     case KG_ERR_ABORTED: return KG_IRQ_STATUS_DONE_MASK;
     case KG_ERR_WRONG_KEY:
+    case KG_ERR_NOT_AUTH:
     case KG_ERR_KCV_MISMATCH: return KG_IRQ_STATUS_WRONG_KEY_MASK;
     case KG_ERR_LOCKED_OUT: return KG_IRQ_STATUS_LOCKOUT_MASK;
     case KG_ERR_BUS: return KG_IRQ_STATUS_BUS_ERR_MASK;
@@ -43,13 +44,16 @@ void kgmod_advance_to(kgmodel *m, uint64_t t) {
     uint64_t next = t;
     if (m->busy && m->done_t < next) next = m->done_t;
     if (m->chk_busy && m->chk_t < next) next = m->chk_t;
+    if (m->ver_busy && m->ver_t < next) next = m->ver_t;
     if (next < m->now) next = m->now;
     const uint64_t dt = next - m->now;
     m->cnt[CNT_CYCLES] += dt;
-    if (m->busy) m->cnt[CNT_BUSY] += dt;
+    if (m->busy || m->ver_busy) m->cnt[CNT_BUSY] += dt;
     m->now = next;
-    /* The engine wins STATUS.ERR over a CHECK ending in the same cycle. */
+    /* The engine wins STATUS.ERR over a CHECK or VERIFY ending in the same
+     * cycle (only a soft reset during VERIFY makes that happen). */
     if (m->chk_busy && m->chk_t <= m->now) kgmod_check_done(m);
+    if (m->ver_busy && m->ver_t <= m->now) kgmod_verify_done(m);
     if (m->busy && m->done_t <= m->now) engine_done(m);
     if (next == t) break;
   }
@@ -70,10 +74,14 @@ uint64_t kgmodel_next_event(const kgmodel *m) {
     const uint64_t c = m->chk_t > m->now ? m->chk_t - m->now : 0;
     t = c < t ? c : t;
   }
+  if (m && m->ver_busy) {
+    const uint64_t c = m->ver_t > m->now ? m->ver_t - m->now : 0;
+    t = c < t ? c : t;
+  }
   return t;
 }
 
-int kgmodel_busy(const kgmodel *m) { return m && m->busy ? 1 : 0; }
+int kgmodel_busy(const kgmodel *m) { return m && (m->busy || m->ver_busy) ? 1 : 0; }
 
 int kgmodel_run_until_irq(kgmodel *m, uint64_t max_cycles, uint64_t *waited) {
   if (!m) return KGMODEL_EINVAL;
@@ -82,6 +90,7 @@ int kgmodel_run_until_irq(kgmodel *m, uint64_t max_cycles, uint64_t *waited) {
     uint64_t next = lim;
     if (m->busy && m->done_t < next) next = m->done_t;
     if (m->chk_busy && m->chk_t < next) next = m->chk_t;
+    if (m->ver_busy && m->ver_t < next) next = m->ver_t;
     if (next <= m->now && m->now >= lim) break;
     kgmod_advance_to(m, next);
     if (m->now >= lim) break;
@@ -147,6 +156,7 @@ void kgmod_engine_start(kgmodel *m) {
   kgmod_layer L;
   memset(&L, 0, sizeof L);
   m->done_err = kgmod_validate(m, dw, &L);
+  if (m->done_err == KG_ERR_OK) m->done_err = kgmod_admit(m, &L);
   m->add[CNT_RD] = DESC_BYTES;
   if (m->done_err != KG_ERR_OK) {
     m->done_t = m->now + lat + 10;
@@ -172,4 +182,9 @@ void kgmod_engine_abort(kgmodel *m) {
   m->done_err = KG_ERR_ABORTED;
   m->out_m = 0;
   m->done_t = m->now + SRST_CYCLES;
+  /* A running VERIFY drains with the DMA and ends ERR_ABORTED with it. */
+  if (m->ver_busy) {
+    m->ver_stale = true;
+    if (m->ver_t > m->done_t) m->ver_t = m->done_t;
+  }
 }

@@ -55,16 +55,16 @@ uint32_t kgmod_execute(kgmodel *m, const kgmod_layer *L) {
     }
   }
 
-  /* Weight image: decrypt with the vault key at w_pos, un-tile, fold into
-   * the panels (cached while nothing it depends on changed). */
+  /* Weight image: decrypt with the layer's key at w_pos, un-tile, fold
+   * with its sign key into the panels (cached while nothing it depends on
+   * changed). The keys are the device's, the authenticated model's, or none
+   * (kgmod_admit, kgmod_layer_keys). */
   const uint8_t *raw = m->mem + (L->w_addr - m->cfg.dram_base);
+  kgmod_lkeys lk;
+  kgmod_layer_keys(m, L, &lk);
   const int hit = m->wc_valid && m->wc_bytes == L->w_bytes && m->wc_k == K && m->wc_n == N &&
-                  m->wc_kt == L->kt && m->wc_crypt == L->crypt && m->wc_pos == L->w_pos &&
-                  m->wc_sign == (uint32_t)L->sign && m->wc_aes_len == m->aes_len &&
-                  !memcmp(m->wc_key, m->aes_key, sizeof m->wc_key) &&
-                  !memcmp(m->wc_nonce, m->nonce, sizeof m->wc_nonce) &&
-                  !memcmp(m->wc_sign_key, m->sign_key, sizeof m->wc_sign_key) &&
-                  !memcmp(m->wc_raw, raw, L->w_bytes);
+                  m->wc_kt == L->kt && m->wc_pos == L->w_pos &&
+                  !memcmp(&m->wc_keys, &lk, sizeof lk) && !memcmp(m->wc_raw, raw, L->w_bytes);
   if (!hit) {
     m->wc_valid = 0;
     int8_t *wp = kgmod_grow((void **)&m->wc_wp, &m->wc_wp_cap, NP * KQ * 4 * KGM_NB);
@@ -80,19 +80,12 @@ uint32_t kgmod_execute(kgmodel *m, const kgmod_layer *L) {
       goto out;
     }
     memcpy(cr, raw, L->w_bytes);
-    uint8_t key[32], nonce[12];
     kg_aes_key ak;
     memset(&ak, 0, sizeof ak);
-    if (L->crypt != KG_CRYPT_NONE) {
-      kgmod_aes_key_bytes(m, key);
-      kgmod_nonce_bytes(m, nonce);
-      kg_aes_key_init(&ak, key, kgmod_aes_len_bytes(m->aes_len));
-      memset(key, 0, sizeof key);
-    }
-    if (whole) kgmod_decrypt_image((int)L->crypt, &ak, nonce, L->w_pos, raw, img, L->w_bytes);
+    if (lk.crypt != KG_CRYPT_NONE) kg_aes_key_init(&ak, lk.aes, lk.aes_bytes);
+    if (whole) kgmod_decrypt_image((int)lk.crypt, &ak, lk.nonce, L->w_pos, raw, img, L->w_bytes);
     uint8_t xm[1024], buf[4096];
-    for (uint32_t b = 0; b < R * Cc; b++)
-      xm[b] = L->sign && ((m->sign_key[b / 32] >> (b % 32)) & 1) ? 0xff : 0;
+    for (uint32_t b = 0; b < R * Cc; b++) xm[b] = ((lk.sign[b / 32] >> (b % 32)) & 1) ? 0xff : 0;
     memset(wp, 0, NP * KQ * 4 * KGM_NB);
     const uint64_t tiles = L->kt * L->nt, per = TILE <= sizeof buf ? sizeof buf / TILE : 1;
     for (uint64_t t0 = 0; t0 < tiles; t0 += per) {
@@ -100,8 +93,8 @@ uint32_t kgmod_execute(kgmodel *m, const kgmod_layer *L) {
       const uint8_t *src = raw + t0 * TILE;
       if (whole)
         src = img + t0 * TILE;
-      else if (L->crypt != KG_CRYPT_NONE) {
-        kgmod_decrypt_image((int)L->crypt, &ak, nonce, L->w_pos + t0 * TILE, src, buf, cnt * TILE);
+      else if (lk.crypt != KG_CRYPT_NONE) {
+        kgmod_decrypt_image((int)lk.crypt, &ak, lk.nonce, L->w_pos + t0 * TILE, src, buf, cnt * TILE);
         src = buf;
       }
       kgmod_fold_tiles(L, R, Cc, xm, src, t0, cnt, wp, KQ);
@@ -114,15 +107,11 @@ uint32_t kgmod_execute(kgmodel *m, const kgmod_layer *L) {
     m->wc_k = K;
     m->wc_n = N;
     m->wc_kt = L->kt;
-    m->wc_crypt = L->crypt;
     m->wc_pos = L->w_pos;
-    m->wc_sign = (uint32_t)L->sign;
-    m->wc_aes_len = m->aes_len;
-    memcpy(m->wc_key, m->aes_key, sizeof m->wc_key);
-    memcpy(m->wc_nonce, m->nonce, sizeof m->wc_nonce);
-    memcpy(m->wc_sign_key, m->sign_key, sizeof m->wc_sign_key);
+    m->wc_keys = lk;
     m->wc_valid = 1;
   }
+  memset(&lk, 0, sizeof lk);
   const int8_t *wp = m->wc_wp;
   const uint32_t *corr = m->wc_corr;
 

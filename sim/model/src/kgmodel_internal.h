@@ -10,6 +10,7 @@
  *   kgmodel_ctr.c     weight-image decryption (AES-NI CTR, else the AES reference)
  *   kgmodel_csr.c     CSR read/write decode (kg_csr.v's register file)
  *   kgmodel_vault.c   key vault, KCV check, wrong-key policy and lockout
+ *   kgmodel_auth.c    VERIFY (model keys, CMAC tag), layer admission, the keys a layer uses
  *   kgmodel_ops.c     the firmware HAL binding and the back-end table kgmodel_ops
  */
 #ifndef KGMODEL_INTERNAL_H
@@ -22,6 +23,7 @@
 /* kg_aes.h before kg_regs.h: its enum names the KG_CRYPT_* values that
  * kg_regs.h then defines as macros. Sources include this header for both. */
 #include "kg_aes.h"
+#include "kg_auth.h"
 #include "kgmac/kg_regs.h"
 #include "kgmodel.h"
 
@@ -35,6 +37,17 @@ enum { KGM_NCNT = 7, KGM_IRQ_BITS = 6 };
 enum { CNT_CYCLES, CNT_BUSY, CNT_COMPUTE, CNT_RD, CNT_WR, CNT_DMA_STALL, CNT_DEC_STALL };
 
 #define KGM_IRQ_MASK 0x3fu
+
+/* The key material one layer runs with (kgmod_layer_keys): the effective
+ * decrypt mode, AES key bytes and nonce, and the effective sign key (bit
+ * r*C + c as in SIGN_KEY*, all zero for an unsigned layer). Plain bytes and
+ * words, zero-filled, so that two sets compare with memcmp. */
+typedef struct kgmod_lkeys {
+  uint32_t crypt, aes_bytes;
+  uint8_t aes[32];
+  uint8_t nonce[12];
+  uint32_t sign[32];
+} kgmod_lkeys;
 
 struct kgmodel {
   kgmodel_config cfg;
@@ -50,6 +63,18 @@ struct kgmodel {
   uint32_t nonce[3], kcv_exp[2];
   bool chk_busy, chk_stale;
   uint64_t chk_t;              /* cycle the running CHECK ends */
+  /* Model authentication (docs/spec.md 11.1): VERIFY's registers, its
+   * sequencer (it shares CHECK_BUSY with CHECK and raises STATUS.BUSY), the
+   * derived keys and the record of the authenticated image. */
+  uint32_t model_addr, model_len, tag_exp[4];
+  bool legacy, auth_ok;
+  bool ver_busy, ver_stale;
+  uint64_t ver_t;              /* cycle the running VERIFY ends */
+  uint32_t ver_err;            /* its outcome, decided at the start: OK, AUTH_FAIL or BUS */
+  uint64_t ver_rd;             /* bytes it reads (up to a faulting beat) */
+  kg_model_keys mk;            /* Ke, Km, Ms: meaningful while ver_busy or auth_ok, else zero */
+  uint32_t am_sign, am_crypt;  /* the authenticated model's SIGN flag and crypt */
+  uint32_t am_p_off, am_p_size, am_w_off, am_w_size;
   uint32_t desc_addr, err, irq_status, irq_enable;
   uint64_t cnt[KGM_NCNT];
   uint32_t hi[KGM_NCNT];
@@ -71,8 +96,8 @@ struct kgmodel {
   int8_t *wc_wp;               /* folded weights in 64-channel panels (kgmodel_gemm.c) */
   uint32_t *wc_corr;           /* 128 * column sum of the folded weights, per channel */
   uint64_t wc_bytes, wc_k, wc_n, wc_kt;
-  uint32_t wc_crypt, wc_pos, wc_sign, wc_aes_len;
-  uint32_t wc_key[8], wc_nonce[3], wc_sign_key[32];
+  uint32_t wc_pos;
+  kgmod_lkeys wc_keys;         /* the keys the cached weights were decrypted and folded with */
   int wc_valid;
   size_t wc_raw_cap, wc_wp_cap, wc_corr_cap;
   /* Scratch buffers kept between layers (grow only): decrypted image, im2col rows. */
@@ -83,9 +108,16 @@ struct kgmodel {
   uint64_t dl_ck, dl_cur;
 };
 
+/* Where a keyed layer's keys come from (kgmodel_auth.c, docs/spec.md 12):
+ * the vault's device keys (POLICY.LEGACY), or the authenticated model's
+ * (a bound layer). A layer running with its keys withheld has CRYPT and
+ * SIGN cleared and uses none. */
+enum { KGM_KEYS_DEVICE, KGM_KEYS_MODEL };
+
 /* One decoded, legal layer descriptor (kgmodel_desc.c). */
 typedef struct kgmod_layer {
   int conv, relu, sign;
+  int keysrc;                  /* KGM_KEYS_*, set by kgmod_admit */
   uint32_t crypt;
   uint64_t m, k, n, kt, nt;
   uint32_t h, w, ic, kh, kw, stride, pad;
@@ -118,13 +150,14 @@ void kgmod_engine_start(kgmodel *m);
 void kgmod_engine_abort(kgmodel *m);
 
 /* kgmodel_desc.c: decode and validate the 16 descriptor words dw; fills *L
- * and returns KG_ERR_OK, or the first KG_ERR_* in kg_layer_ctrl's order. */
+ * and returns KG_ERR_OK, or the first KG_ERR_* in kg_layer_ctrl's order
+ * (the descriptor checks; the key checks are kgmod_admit's). */
 uint32_t kgmod_validate(const kgmodel *m, const uint32_t dw[KG_DESC_WORDS], kgmod_layer *L);
 /* Pass sizing as kg_layer_ctrl: mp = min(ACC_DEPTH, HALF_WORDS / KT, M). */
 void kgmod_passes_of(const kgmodel *m, const kgmod_layer *L, uint64_t *mp, uint64_t *passes);
 
-/* kgmodel_exec.c: execute a legal layer into m->out; returns KG_ERR_OK,
- * KG_ERR_BUS or KG_ERR_RESERVED. */
+/* kgmodel_exec.c: execute a legal, admitted layer into m->out; returns
+ * KG_ERR_OK, KG_ERR_BUS or KG_ERR_RESERVED. */
 uint32_t kgmod_execute(kgmodel *m, const kgmod_layer *L);
 
 /* kgmodel_gemm.c (see the panel layout there). */
@@ -153,14 +186,36 @@ void kgmod_aes_key_bytes(const kgmodel *m, uint8_t key[32]);
 void kgmod_nonce_bytes(const kgmodel *m, uint8_t n[12]);
 size_t kgmod_aes_len_bytes(uint32_t len);
 int kgmod_is_vault(uint32_t off);
+/* The CSR offsets of MODEL_ADDR, MODEL_LEN and TAG_EXP0..3. */
+int kgmod_is_auth_reg(uint32_t off);
 uint32_t kgmod_key_status(const kgmodel *m);
 uint32_t kgmod_policy_rd(const kgmodel *m);
 /* A running KCV CHECK ends now. */
 void kgmod_check_done(kgmodel *m);
+/* A failed CHECK or VERIFY: FAILS += 1 (saturating), and the lockout of
+ * policy mode lockout at the threshold (IRQ LOCKOUT). */
+void kgmod_count_failure(kgmodel *m);
 /* The vault's part of a CSR write of d under byte mask wm at off (every
  * offset; no effect on the others): adds IRQ causes to *irq_set and sets
  * *srst when a zeroize must abort the running layer. */
 void kgmod_vault_write(kgmodel *m, uint32_t off, uint32_t d, uint32_t wm, uint32_t *irq_set,
                        int *srst);
+
+/* kgmodel_auth.c */
+/* KEY_CTRL.VERIFY (docs/spec.md 11.1): the refusals, or the start of the
+ * pass; adds the IRQ causes of an immediate refusal to *irq. */
+void kgmod_verify_cmd(kgmodel *m, uint32_t *irq);
+/* A running VERIFY ends now. */
+void kgmod_verify_done(kgmodel *m);
+/* A running VERIFY ends now with ERR_ABORTED (LOAD_AES, ZEROIZE). */
+void kgmod_verify_abort(kgmodel *m, uint32_t *irq);
+/* Zero the derived keys and the authenticated record; clear AUTH_OK. */
+void kgmod_auth_clear(kgmodel *m);
+/* Layer admission after the descriptor checks (docs/spec.md 12): returns
+ * KG_ERR_OK with L->keysrc set (and CRYPT and SIGN cleared when the keys
+ * are withheld), or KG_ERR_LOCKED_OUT, _NO_KEY, _NOT_AUTH or _WRONG_KEY. */
+uint32_t kgmod_admit(const kgmodel *m, kgmod_layer *L);
+/* The keys an admitted layer runs with. */
+void kgmod_layer_keys(const kgmodel *m, const kgmod_layer *L, kgmod_lkeys *k);
 
 #endif
