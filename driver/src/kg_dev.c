@@ -177,6 +177,7 @@ int kg_dev_query(const kg_dev *dev, kg_dev_info *info) {
   info->cols = dev->fw.info.cols;
   info->version = dev->fw.info.version;
   info->dram_size = dev->opts.dram_size;
+  info->legacy = kg_dev_legacy(dev);
   return KG_OK;
 }
 

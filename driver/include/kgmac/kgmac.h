@@ -71,6 +71,8 @@ typedef struct kg_dev_info {
   uint32_t rows, cols;       /* discovered from HW_ARRAY */
   uint32_t version;          /* VERSION register */
   uint64_t dram_size;
+  uint32_t legacy;           /* POLICY.LEGACY now: 1 = unauthenticated (version-1)
+                                models accepted (kg_keys.legacy) */
 } kg_dev_info;
 int kg_dev_query(const kg_dev *dev, kg_dev_info *info);
 
