@@ -2,6 +2,8 @@
 // inspect, infer and bench. A tiny conv+FC model is trained and quantized
 // in-process (kgml) and its int8 reference (kg_qmodel_infer) is the oracle.
 #include <gtest/gtest.h>
+
+#include <algorithm>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -314,7 +316,11 @@ TEST_F(CliKgm, LockThenInspectShowsTheLayers) {
   CliOut r = kgmac("lock --model " + f.kgq + " --keys " + f.keys + " --out " + kgm);
   ASSERT_EQ(r.code, 0) << r.all();
   EXPECT_TRUE(has(r.out, "3 layers")) << r.out;
-  EXPECT_TRUE(has(r.out, "deeplock")) << r.out;
+  // CTR is the default lock, and needs no warning; the file is version 2.
+  EXPECT_TRUE(has(r.out, "crypt ctr")) << r.out;
+  EXPECT_TRUE(has(r.out, "version 2")) << r.out;
+  EXPECT_TRUE(has(r.out, "auth on")) << r.out;
+  EXPECT_TRUE(r.err.empty()) << r.err;
   // No overwrite without --force.
   r = kgmac("lock --model " + f.kgq + " --keys " + f.keys + " --out " + kgm);
   EXPECT_EQ(r.code, 1) << r.all();
@@ -326,8 +332,21 @@ TEST_F(CliKgm, LockThenInspectShowsTheLayers) {
   r = kgmac("inspect " + kgm);
   ASSERT_EQ(r.code, 0) << r.all();
   EXPECT_TRUE(has(r.out, "sign lock   on")) << r.out;
-  EXPECT_TRUE(has(r.out, "deeplock, AES-128")) << r.out;
+  EXPECT_TRUE(has(r.out, "ctr, AES-128")) << r.out;
+  EXPECT_TRUE(has(r.out, "format version 2")) << r.out;
   char line[128];
+  ASSERT_EQ(m.version, 2u);
+  ASSERT_TRUE(m.flags & KGM_FLAG_AUTH);
+  std::snprintf(line, sizeof line, "AUTH        on: per-model keys, tag over bytes [0, %u)",
+                m.auth_size);
+  EXPECT_TRUE(has(r.out, line)) << r.out;
+  std::string tag_hex;
+  for (uint8_t b : m.tag) {
+    char h[3];
+    std::snprintf(h, sizeof h, "%02x", b);
+    tag_hex += h;
+  }
+  EXPECT_TRUE(has(r.out, "tag         " + tag_hex)) << r.out;
   std::snprintf(line, sizeof line, "geometry    %ux%u", m.rows, m.cols);
   EXPECT_TRUE(has(r.out, line)) << r.out;
   std::snprintf(line, sizeof line, "0x%08x", m.crc);
@@ -347,8 +366,12 @@ TEST_F(CliKgm, LockThenInspectShowsTheLayers) {
   ASSERT_EQ(r.code, 0) << r.all();
   EXPECT_EQ(json_num(r.out, "rows"), (double)m.rows);
   EXPECT_EQ(json_num(r.out, "weight_bytes"), (double)m.wimg_len);
-  EXPECT_TRUE(has(r.out, "\"crypt\": \"deeplock\"")) << r.out;
+  EXPECT_TRUE(has(r.out, "\"crypt\": \"ctr\"")) << r.out;
   EXPECT_TRUE(has(r.out, "\"sign\": true")) << r.out;
+  EXPECT_TRUE(has(r.out, "\"auth\": true")) << r.out;
+  EXPECT_EQ(json_num(r.out, "auth_size"), (double)m.auth_size);
+  EXPECT_EQ(json_num(r.out, "version"), 2.0);
+  EXPECT_TRUE(has(r.out, "\"tag\": \"" + tag_hex + "\"")) << r.out;
   size_t layers = 0;
   for (size_t at = 0; (at = r.out.find("\"type\": ", at)) != std::string::npos; at++) layers++;
   EXPECT_EQ(layers, 3u);
@@ -362,6 +385,29 @@ TEST_F(CliKgm, LockThenInspectShowsTheLayers) {
   EXPECT_EQ(r.code, 0) << r.all();
   EXPECT_TRUE(has(r.out, "sign lock   off")) << r.out;
   EXPECT_TRUE(has(r.out, "crypt       none")) << r.out;
+  EXPECT_TRUE(has(r.out, "AUTH        off")) << r.out;
+}
+
+// --crypt deeplock still works but says, in one line on stderr, why it is
+// not the default.
+TEST_F(CliKgm, DeeplockPrintsOneWarningLine) {
+  const Files f = setup("deeplock");
+  const std::string kgm = f.p("dl.kgm");
+  CliOut r = kgmac("lock --crypt deeplock --model " + f.kgq + " --keys " + f.keys + " --out " +
+                   kgm + " --force");
+  ASSERT_EQ(r.code, 0) << r.all();
+  EXPECT_TRUE(has(r.out, "crypt deeplock")) << r.out;
+  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+  EXPECT_TRUE(has(r.err, "kgmac lock: warning: deeplock")) << r.err;
+  EXPECT_TRUE(has(r.err, "16-byte")) << r.err;
+  EXPECT_TRUE(has(r.err, "docs/security.md")) << r.err;
+  // CTR, explicit or by default, and an unencrypted lock print none.
+  for (const char *c : {"--crypt ctr ", "", "--crypt none "}) {
+    r = kgmac(std::string("lock ") + c + "--model " + f.kgq + " --keys " + f.keys + " --out " +
+              kgm + " --force");
+    ASSERT_EQ(r.code, 0) << r.all();
+    EXPECT_TRUE(r.err.empty()) << c << r.err;
+  }
 }
 
 TEST_F(CliKgm, InspectCorruptFilesFailWithTheReadersMessage) {
