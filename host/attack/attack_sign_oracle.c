@@ -52,7 +52,7 @@ static int craft_model(uint32_t R, uint32_t C, uint8_t **buf, size_t *len, char 
   L.out_c = L.N = C;
   L.w_len = (uint32_t)kg_pack_weight_bytes(R, C, g);
   L.out_scale = 1.0f;
-  m.version = 1u; /* unauthenticated: the attacker has no tag key */
+  m.version = KGM_VERSION;
   m.flags = KGM_FLAG_SIGN;
   m.rows = R;
   m.cols = C;
