@@ -18,6 +18,7 @@
 extern "C" {
 #include "kgmac/keyfile.h"
 #include "kgmac/kgm.h"
+#include "kgmac/lock.h"
 #include "kgmac/status.h"
 #include "kgml/fmodel.h"
 #include "kgml/kgq.h"
@@ -386,6 +387,50 @@ TEST_F(CliKgm, LockThenInspectShowsTheLayers) {
   EXPECT_TRUE(has(r.out, "sign lock   off")) << r.out;
   EXPECT_TRUE(has(r.out, "crypt       none")) << r.out;
   EXPECT_TRUE(has(r.out, "AUTH        off")) << r.out;
+}
+
+// A version-1 file (written through the C API; the CLI writes version 2
+// only) is refused by a device that accepts only authenticated models, and
+// runs bit-exact once --legacy provisions POLICY.LEGACY.
+TEST_F(CliKgm, Version1NeedsLegacy) {
+  const Files f = setup("legacy");
+  kg_keys keys;
+  uint32_t rows = 0, cols = 0;
+  char d[KG_DETAIL_LEN] = "";
+  ASSERT_EQ(kg_keyfile_read(f.keys.c_str(), &keys, &rows, &cols, d), KG_OK) << d;
+  kglock_opts o;
+  std::memset(&o, 0, sizeof o);
+  o.rows = rows;
+  o.cols = cols;
+  o.crypt = KGM_CRYPT_CTR;
+  o.sign = 1;
+  o.keys = &keys;
+  o.version = 1;
+  kgm_model m;
+  ASSERT_EQ(kglock_model(&qm_, &o, &m, d), KG_OK) << d;
+  const std::string v1 = f.p("v1.kgm");
+  ASSERT_EQ(kgm_save_file(&m, v1.c_str(), 1, d), KG_OK) << d;
+  kgm_model_free(&m);
+  kg_keys_wipe(&keys);
+  CliOut r = kgmac("inspect " + v1);
+  ASSERT_EQ(r.code, 0) << r.all();
+  EXPECT_TRUE(has(r.out, "format version 1")) << r.out;
+  EXPECT_TRUE(has(r.out, "AUTH        off (version 1")) << r.out;
+  const std::string base = "infer --backend model --model " + v1 + " --keys " + f.keys +
+                           " --images " + f.img + " --force --logits " + f.p("lg.bin") +
+                           " --preds " + f.p("pr.bin");
+  r = kgmac(base);
+  EXPECT_EQ(r.code, 1) << r.all();
+  EXPECT_TRUE(has(r.err, msg(KG_E_UNAUTH))) << r.err;
+  EXPECT_TRUE(has(r.err, "(status " + std::to_string(KG_E_UNAUTH) + ")")) << r.err;
+  EXPECT_TRUE(has(r.err, "POLICY.LEGACY = 0")) << r.err;
+  r = kgmac(base + " --legacy");
+  ASSERT_EQ(r.code, 0) << r.all();
+  EXPECT_EQ(logits_of(f.p("lg.bin")), ref_logits_);
+  r = kgmac("bench --backend model --batch 2 --model " + v1 + " --keys " + f.keys);
+  EXPECT_EQ(r.code, 1) << r.all();
+  r = kgmac("bench --backend model --batch 2 --legacy --model " + v1 + " --keys " + f.keys);
+  EXPECT_EQ(r.code, 0) << r.all();
 }
 
 // --crypt deeplock still works but says, in one line on stderr, why it is
