@@ -322,7 +322,12 @@ void kg_model_free(kg_model *md) {
   kg_dev *dev = md->dev;
   if (dev) {
     if (dev->kcv_model == md) dev->kcv_model = NULL;
-    if (dev->auth_model == md) dev->auth_model = NULL;
+    /* The device must not keep treating layers at these addresses as
+     * bound to this model once another one may be loaded there. */
+    if (dev->auth_model == md) {
+      (void)kg_fw_auth_clear(&dev->fw);
+      dev->auth_model = NULL;
+    }
     kg_dev_free_region(dev, md->base);
     if (md->prev)
       md->prev->next = md->next;

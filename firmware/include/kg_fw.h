@@ -169,6 +169,12 @@ int kg_fw_key_check(kg_fw *ctx, const uint8_t nonce[12], const uint8_t kcv_expec
 int kg_fw_verify(kg_fw *ctx, uint32_t model_addr, uint32_t model_len, const uint8_t nonce[12],
                  const uint8_t tag[16]);
 
+/* End the authentication of the last verified image (writes MODEL_LEN = 0,
+ * which clears AUTH_OK): its derived keys then serve no layer until the
+ * next VERIFY. For when that image's device memory is released. KG_FW_OK
+ * or KG_FW_ENOTINIT. */
+int kg_fw_auth_clear(kg_fw *ctx);
+
 /* ZEROIZE the vault (also aborts a running layer). */
 int kg_fw_zeroize(kg_fw *ctx);
 

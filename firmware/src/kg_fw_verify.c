@@ -54,3 +54,10 @@ int kg_fw_verify(kg_fw *ctx, uint32_t model_addr, uint32_t model_len, const uint
   }
   return verify_result(ctx);
 }
+
+int kg_fw_auth_clear(kg_fw *ctx) {
+  if (!kg_fw_ready(ctx)) return KG_FW_ENOTINIT;
+  kg_fw_wr(ctx, KG_REG_MODEL_LEN, 0);
+  ctx->key_status = kg_fw_rd(ctx, KG_REG_KEY_STATUS);
+  return KG_FW_OK;
+}

@@ -283,6 +283,26 @@ TEST_P(DriverAuth, Version1NeedsLegacy) {
   EXPECT_EQ(kgd::reference(q.q, in, 5), infer(m.get(), in, 5));
 }
 
+// Freeing the authenticated model ends its authentication: a version-1
+// model loaded into the same memory afterwards (same layout, same crypt and
+// SIGN, so its layers would look bound to the freed image) runs with the
+// device keys, exactly.
+TEST_P(DriverAuth, FreedModelLeavesNoBoundLayers) {
+  QModel q;
+  fc_fc(rng, &q.q);
+  ASSERT_EQ(KG_OK, provision(keys, KG_KEY_POLICY_REFUSE, 1));
+  const auto in = kgd::random_input(rng, 4 * (size_t)kg_qmodel_input_size(&q.q));
+  const auto ref = kgd::reference(q.q, in, 4);
+  {
+    Model a = load(lock(q.q, KGM_CRYPT_NONE, true, keys, nonce));
+    ASSERT_TRUE(a);
+    EXPECT_EQ(ref, infer(a.get(), in, 4));
+  }
+  Model b = load(lock(q.q, KGM_CRYPT_NONE, true, keys, nonce, 1));
+  ASSERT_TRUE(b);
+  EXPECT_EQ(ref, infer(b.get(), in, 4));
+}
+
 std::string name(const ::testing::TestParamInfo<const char*>& i) { return i.param; }
 INSTANTIATE_TEST_SUITE_P(Backends, DriverAuth, ::testing::Values("model", "rtl"), name);
 

@@ -678,9 +678,17 @@ TEST_P(FwVerify, MatchSetsAuthOk) {
   EXPECT_TRUE(fw.key_status & KG_KEY_STATUS_AUTH_OK_MASK);
   EXPECT_EQ(KG_ERR_OK, fw.last_hw_err);
   EXPECT_EQ(0u, fails());
-  // Writing the nonce (a key check) ends the authentication.
+  // Writing the nonce (a key check) ends the authentication, and so does
+  // kg_fw_auth_clear.
   ASSERT_EQ(KG_FW_OK, kg_fw_key_check(&fw, keys.nonce, kcv_of(keys).data()));
   EXPECT_FALSE(key_status() & KG_KEY_STATUS_AUTH_OK_MASK);
+  ASSERT_EQ(KG_FW_OK, kg_fw_verify(&fw, kAddr, kLen, keys.nonce, tag));
+  EXPECT_TRUE(key_status() & KG_KEY_STATUS_AUTH_OK_MASK);
+  ASSERT_EQ(KG_FW_OK, kg_fw_auth_clear(&fw));
+  EXPECT_FALSE(key_status() & KG_KEY_STATUS_AUTH_OK_MASK);
+  EXPECT_FALSE(fw.key_status & KG_KEY_STATUS_AUTH_OK_MASK);
+  kg_fw zero{};
+  EXPECT_EQ(KG_FW_ENOTINIT, kg_fw_auth_clear(&zero));
 }
 
 TEST_P(FwVerify, TagMismatchIsAnAuthFailureAndCounts) {
