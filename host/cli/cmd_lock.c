@@ -34,7 +34,8 @@ static void help(FILE *out) {
           "                 a directory, FIFO, device or socket is never replaced\n"
           "  --crypt MODE   ctr (default: AES-CTR, the secure mode), deeplock (the AES\n"
           "                 key-schedule keystream of Deep-Lock; prints a warning: one\n"
-          "                 known 16-byte run gives its key, docs/security.md) or none\n"
+          "                 known run of key-length bytes of the image gives its key,\n"
+          "                 docs/security.md) or none\n"
           "  --no-sign      do not apply the sign key\n"
           "  --rows R, --cols C\n"
           "                 geometry of an unlocked model (no --keys; default %ux%u)\n"
@@ -100,7 +101,8 @@ static int run(int argc, char **argv) {
   if (crypt == KGM_CRYPT_DEEPLOCK)
     fprintf(stderr,
             "kgmac lock: warning: deeplock is not secure: one known 16-byte run of the weight "
-            "image gives the model's weight key (docs/security.md); use --crypt ctr\n");
+            "image (24 or 32 bytes with AES-192/256) gives the model's weight key "
+            "(docs/security.md); use --crypt ctr\n");
 
   int ret = KG_EXIT_FAIL;
   char detail[KG_DETAIL_LEN > KGML_DETAIL_LEN ? KG_DETAIL_LEN : KGML_DETAIL_LEN] = "";
