@@ -85,8 +85,9 @@ int kg_model_verify(kg_model *md) {
     case KG_FW_EAUTH:
       if (record(md, &dev->auth_model, &dev->auth_passed, 0)) return KG_OK;
       return kg_dev_fail(dev, KG_E_AUTH,
-                         "model authentication failed: the file was modified, or it was locked "
-                         "for another device key (%u failed checks%s)", fails(dev),
+                         "the device's AES-CMAC of the %llu-byte model image does not match the "
+                         "file's tag (failed checks: %u%s)",
+                         (unsigned long long)md->image_len, fails(dev),
                          (dev->fw.key_status & KG_KEY_STATUS_LOCKED_OUT_MASK)
                              ? "; the vault is now locked out"
                              : "");

@@ -100,6 +100,9 @@ std::vector<Tamper> tampers(const std::vector<uint8_t>& f) {
 }
 
 TEST_P(DriverAuth, TamperedFilesAreRefused) {
+  EXPECT_STREQ(kg_strerror(KG_E_AUTH),
+               "model authentication failed: the file was modified, or it was locked for "
+               "another device key");
   QModel q;
   conv_conv_fc(rng, &q.q);
   const auto f0 = lock(q.q, KGM_CRYPT_CTR, true, keys, nonce);
@@ -124,10 +127,7 @@ TEST_P(DriverAuth, TamperedFilesAreRefused) {
     load(f, t.want);
     const std::string e = kg_last_error(dev.get());
     if (t.want == KG_E_AUTH) {
-      EXPECT_NE(std::string::npos,
-                e.find("model authentication failed: the file was modified, or it was locked "
-                       "for another device key"))
-          << e;
+      EXPECT_NE(std::string::npos, e.find("file's tag")) << e;
     }
   }
 }
