@@ -31,13 +31,15 @@ static void help(FILE *out) {
           "                   [--json]\n"
           "\n"
           "Open a back-end, provision the key file's keys and wrong-key policy, load the\n"
-          "model (the device checks the key against the model's key check value) and\n"
+          "model (the device checks the key against the model's key check value and,\n"
+          "for a version-2 model, verifies its tag) and\n"
           "run the images through it. Prints one predicted class per line, or with\n"
           "--json one object: backend, geometry, images, accuracy (with --labels),\n"
           "float_agreement and float_accuracy (with --float-model), cycles_per_inference\n"
           "(sum of the layers' cycles / images), utilisation (ideal / actual cycles),\n"
           "sim_cycles, host_seconds (wall time of the run), sim_cycles_per_second,\n"
-          "the predictions' CRC-32C (or their path), key_ok, crypt, sign.\n"
+          "the predictions' CRC-32C (or their path), key_ok, crypt, sign,\n"
+          "format_version, auth, legacy.\n"
           "\n"
           "  --model FILE        locked model (.kgm, kgmac lock)\n"
           "  --images FILE       IDX images (gzipped or plain, e.g. Fashion-MNIST\n"
@@ -537,9 +539,12 @@ static int run(int argc, char **argv) {
            a.backend, hdr.rows, hdr.cols, hdr.rows, hdr.cols);
     printf(" \"model\": ");
     kg_json_str(stdout, a.model);
-    printf(", \"crypt\": \"%s\", \"sign\": %s, \"key_ok\": %s, \"policy\": \"%s\",\n",
+    printf(", \"crypt\": \"%s\", \"sign\": %s, \"format_version\": %u, \"auth\": %s, "
+           "\"key_ok\": %s, \"policy\": \"%s\", \"legacy\": %s,\n",
            kgm_crypt_name(hdr.crypt), (hdr.flags & KGM_FLAG_SIGN) ? "true" : "false",
-           r.key_ok ? "true" : "false", kg_cli_policy_name(a.policy));
+           hdr.version, (hdr.flags & KGM_FLAG_AUTH) ? "true" : "false",
+           r.key_ok ? "true" : "false", kg_cli_policy_name(a.policy),
+           a.legacy ? "true" : "false");
     printf(" \"images\": %u, \"jobs\": %u, \"batch\": %u,\n", n, r.jobs, a.batch);
     if (x.labels) printf(" \"correct\": %u, \"accuracy\": %.6f,\n", correct, (double)correct / n);
     if (a.float_model) {

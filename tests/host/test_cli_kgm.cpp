@@ -509,6 +509,9 @@ TEST_F(CliKgm, RightKeyOnModelBackendIsBitExactWithTheInt8Reference) {
       EXPECT_EQ(kgtest::read_bytes(pr), ref_pred_) << crypt << " jobs " << jobs;
       EXPECT_TRUE(has(r.out, "\"key_ok\": true")) << r.out;
       EXPECT_TRUE(has(r.out, std::string("\"crypt\": \"") + crypt + "\"")) << r.out;
+      EXPECT_EQ(json_num(r.out, "format_version"), 2.0) << r.out;
+      EXPECT_TRUE(has(r.out, "\"auth\": true, ")) << r.out;
+      EXPECT_TRUE(has(r.out, "\"legacy\": false")) << r.out;
       EXPECT_EQ(json_num(r.out, "images"), (double)kImages);
       EXPECT_EQ(json_num(r.out, "jobs"), std::atof(jobs));
       uint32_t correct = 0;
