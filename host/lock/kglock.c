@@ -188,7 +188,7 @@ int kglock_model(const kg_qmodel *q, const kglock_opts *opts, kgm_model *out, ch
   if (rc == KG_OK && auth) rc = kglock_tag(out, &mk.mac, detail);
   kg_model_keys_wipe(&mk);
   kg_aes_key_wipe(&dev);
-  memset(eff_sign, 0, sizeof eff_sign);
+  for (volatile uint8_t *p = eff_sign; p < eff_sign + sizeof eff_sign; p++) *p = 0;
   if (rc == KG_OK) rc = kgm_validate(out, detail);
   if (rc != KG_OK) kgm_model_free(out);
   return rc;

@@ -24,7 +24,9 @@
  * kgm_model_free. q and opts are borrowed. No global state.
  * Errors: KG_OK, KG_E_INVAL (bad options, key sizes vs geometry),
  * KG_E_LAYER / KG_E_TOO_BIG (model does not map onto the hardware),
- * KG_E_NOMEM, KG_E_IO (no /dev/urandom for the nonce); detail explains.
+ * KG_E_NOMEM, KG_E_IO (no /dev/urandom for the nonce or the padding);
+ * detail explains. The version-2 model keys live on the stack only while
+ * the call runs and are wiped before it returns.
  */
 #ifndef KGMAC_LOCK_H
 #define KGMAC_LOCK_H
