@@ -124,9 +124,10 @@ int kg_keys_zeroize(kg_dev *dev);
  * KG_E_GEOMETRY (locked for another R x C), KG_E_TOO_BIG (K or N beyond the
  * device's buffers), KG_E_LAYER (a layout the hardware cannot run, e.g. an
  * FC after a convolution without the zero rows for 16-byte pixels),
- * KG_E_DEVMEM (parameters + weights + descriptors + two activation buffers
+ * KG_E_DEVMEM (the file's image + descriptors + two activation buffers
  * for max_batch images do not fit the free device memory). Nothing is
- * written to device memory before every check has passed. */
+ * written to device memory before every check but VERIFY has passed
+ * (VERIFY reads the image there; a model it refuses leaves no region). */
 int kg_model_load(kg_dev *dev, const char *path, kg_model **model);
 int kg_model_load_buffer(kg_dev *dev, const uint8_t *buf, size_t len, kg_model **model);
 void kg_model_free(kg_model *model);
