@@ -170,6 +170,8 @@ struct cpu : sc_module {
       wr(KG_REG_SIGN_KEY(i), v);
     }
     wr(KG_REG_KEY_CFG, 0);
+    // The layer is locked with the device keys directly (a version-1 layer).
+    wr(KG_REG_POLICY, KG_RST_POLICY | KG_POLICY_LEGACY_MASK);
     wr(KG_REG_KEY_CTRL, KG_KEY_CTRL_LOAD_AES_MASK | KG_KEY_CTRL_LOAD_SIGN_MASK);
     wr(KG_REG_NONCE0, be32(nonce));
     wr(KG_REG_NONCE1, be32(nonce + 4));

@@ -87,7 +87,8 @@ Run run_both(kgmodel* m, const kgt::Layer& L, const kgt::Keys& k, int reps) {
   }
   hal.reg_write32(hal.ctx, KG_REG_KEY_CTRL, KG_KEY_CTRL_LOAD_AES_MASK | KG_KEY_CTRL_LOAD_SIGN_MASK);
   for (unsigned i = 0; i < 3; i++) hal.reg_write32(hal.ctx, KG_REG_NONCE0 + 4 * i, be32(k.nonce + 4 * i));
-  hal.reg_write32(hal.ctx, KG_REG_POLICY, KG_POLICY_RUN);
+  // Layers locked with the device keys directly (version 1): LEGACY.
+  hal.reg_write32(hal.ctx, KG_REG_POLICY, KG_POLICY_RUN | KG_POLICY_LEGACY_MASK);
   hal.reg_write32(hal.ctx, KG_REG_IRQ_ENABLE, 0x3f);
   hal.reg_write32(hal.ctx, KG_REG_IRQ_STATUS, 0x3f);
 

@@ -5,6 +5,7 @@
 // withheld, layers of one model refused under another.
 #include <gtest/gtest.h>
 
+#include <cstdint>
 #include <cstring>
 #include <functional>
 #include <random>
@@ -546,6 +547,55 @@ TEST_F(AuthVerify, CyclesGrowByOneCipherCallPerBlock) {
   // Both waits end on the interrupt; the CSR accesses in between are the same.
   EXPECT_EQ(a.waited + blocks * 11, b.waited);
   EXPECT_EQ(im.bytes.size() + im2.bytes.size(), rd(KG_REG_PERF_RD_BYTES_LO));
+}
+
+TEST_F(AuthVerify, CompletesAfterADelayThatWaitIrqObserves) {
+  // As CHECK: the interrupt comes when the pass ends, not at the command.
+  kg_hal hal{};
+  kgmodel_hal_bind(m, &hal);
+  wr(KG_REG_IRQ_STATUS, 0x3f);
+  hal.reg_write32(hal.ctx, KG_REG_KEY_CTRL, KG_KEY_CTRL_VERIFY_MASK);
+  EXPECT_EQ(-1, hal.wait_irq(hal.ctx, im.bytes.size() / 16 * 11 / 2));
+  EXPECT_TRUE(rd(KG_REG_KEY_STATUS) & KG_KEY_STATUS_CHECK_BUSY_MASK);
+  EXPECT_EQ(0, hal.wait_irq(hal.ctx, 100000));
+  EXPECT_EQ(KG_IRQ_STATUS_DONE_MASK, rd(KG_REG_IRQ_STATUS));
+  EXPECT_TRUE(auth_ok());
+  // The event-driven view: the next event is the end of the pass.
+  wr(KG_REG_KEY_CTRL, KG_KEY_CTRL_VERIFY_MASK);
+  const uint64_t next = kgmodel_next_event(m);
+  EXPECT_GT(next, im.bytes.size() / 16 * 11);
+  EXPECT_LT(next, 100000u);
+  EXPECT_EQ(1, kgmodel_busy(m));
+  ASSERT_EQ(KGMODEL_OK, kgmodel_step(m, next));
+  EXPECT_EQ(0, kgmodel_busy(m));
+  EXPECT_EQ(UINT64_MAX, kgmodel_next_event(m));
+  EXPECT_TRUE(auth_ok());
+}
+
+TEST_F(AuthVerify, DerivedKeysAreNeverReadable) {
+  ASSERT_EQ(KG_ERR_OK, verify().err);
+  kg_model_keys mk = kgauth::derive(dev, g);
+  std::vector<uint32_t> secret;  // every 32-bit word of Ke, Km, Ms, either byte order
+  auto add = [&](const uint8_t* p, size_t n) {
+    for (size_t i = 0; i + 4 <= n; i += 4) {
+      secret.push_back(kgauth::be32(p + i));
+      secret.push_back(uint32_t(p[i]) | uint32_t(p[i + 1]) << 8 | uint32_t(p[i + 2]) << 16 |
+                       uint32_t(p[i + 3]) << 24);
+    }
+  };
+  add(mk.enc.key, 4 * mk.enc.nk);
+  add(mk.mac.key, 4 * mk.mac.nk);
+  add(mk.smask, mk.smask_len);
+  kg_model_keys_wipe(&mk);
+  unsigned mapped = 0;
+  for (uint32_t off = 0; off < 4096; off += 4) {
+    uint32_t v = 0;
+    if (kgmodel_reg_read32(m, off, &v) != KGMODEL_OK) continue;
+    mapped++;
+    for (uint32_t w : secret) EXPECT_TRUE(v == 0 || v != w) << "offset " << off;
+  }
+  EXPECT_GT(mapped, 60u);  // the whole map was read
+  EXPECT_TRUE(auth_ok());
 }
 
 // ---------------------------------------------------------------------------

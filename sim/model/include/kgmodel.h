@@ -114,7 +114,7 @@ int kgmodel_step(kgmodel *m, uint64_t n);
 uint64_t kgmodel_cycles(const kgmodel *m);
 int kgmodel_irq(const kgmodel *m);
 /* For event-driven hosts (a SystemC wrapper), no model time: cycles from
- * now until the next internal completion (layer end or KCV CHECK end), or
+ * now until the next internal completion (layer end, KCV CHECK or VERIFY end), or
  * UINT64_MAX when none is pending; and STATUS.BUSY. */
 uint64_t kgmodel_next_event(const kgmodel *m);
 int kgmodel_busy(const kgmodel *m);

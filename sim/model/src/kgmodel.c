@@ -103,6 +103,7 @@ int kgmodel_reset(kgmodel *m) {
   m->now = now;
   m->pol_thr = (KG_RST_POLICY & KG_POLICY_THRESHOLD_MASK) >> KG_POLICY_THRESHOLD_SHIFT;
   m->pol_mode = (KG_RST_POLICY & KG_POLICY_MODE_MASK) >> KG_POLICY_MODE_SHIFT;
+  m->legacy = (KG_RST_POLICY & KG_POLICY_LEGACY_MASK) != 0;
   return KGMODEL_OK;
 }
 

@@ -168,6 +168,9 @@ int main() {
     Model mdl(g);
     std::mt19937_64 rng(17);
     const kgt::Keys k = kgt::random_keys(rng, g, 16);
+    // The layers are locked with the device keys directly (version 1).
+    dev.wr(KG_REG_POLICY, KG_RST_POLICY | KG_POLICY_LEGACY_MASK);
+    mdl.wr(KG_REG_POLICY, KG_RST_POLICY | KG_POLICY_LEGACY_MASK);
     check(dev.provision(k) == KG_IRQ_STATUS_DONE_MASK, "kg_top accepts the key check", "keys");
     check(mdl.provision(k) == KG_IRQ_STATUS_DONE_MASK, "kgmodel accepts the key check", "keys");
     one_layer(dev, mdl, rng, k, fc_shape());
