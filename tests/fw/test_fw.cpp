@@ -713,13 +713,15 @@ TEST_P(FwVerify, TagMismatchIsAnAuthFailureAndCounts) {
 }
 
 TEST_P(FwVerify, BadArgumentsWriteNothing) {
+  const uint32_t len0 = rd(KG_REG_MODEL_LEN), addr0 = rd(KG_REG_MODEL_ADDR);
   EXPECT_EQ(KG_FW_EINVAL, kg_fw_verify(&fw, kAddr + 8, kLen, keys.nonce, tag));
   EXPECT_EQ(KG_FW_EINVAL, kg_fw_verify(&fw, kAddr, kLen - 8, keys.nonce, tag));
   EXPECT_EQ(KG_FW_EINVAL, kg_fw_verify(&fw, kAddr, 112, keys.nonce, tag));
   EXPECT_EQ(KG_FW_EINVAL, kg_fw_verify(&fw, 0xFFFFFF00u, 512, keys.nonce, tag));
   EXPECT_EQ(KG_FW_EINVAL, kg_fw_verify(&fw, kAddr, kLen, nullptr, tag));
   EXPECT_EQ(KG_FW_EINVAL, kg_fw_verify(&fw, kAddr, kLen, keys.nonce, nullptr));
-  EXPECT_EQ(0u, rd(KG_REG_MODEL_LEN));
+  EXPECT_EQ(len0, rd(KG_REG_MODEL_LEN));
+  EXPECT_EQ(addr0, rd(KG_REG_MODEL_ADDR));
   kg_fw zero{};
   EXPECT_EQ(KG_FW_ENOTINIT, kg_fw_verify(&zero, kAddr, kLen, keys.nonce, tag));
 }
