@@ -12,7 +12,8 @@
 # keys (scripts/demo_table.py says how).
 #
 # Trains the float model once (cached in BUILD_DIR/demo), quantizes it to
-# int8, generates keys, locks the model (sign key + Deep-Lock), then runs
+# int8, generates keys, locks the model (sign key + AES-CTR, the default of
+# kgmac lock: per-model keys and a tag the device verifies), then runs
 # the test set on the Verilated kg_top (back-end "rtl") for five cases and
 # prints one table. Every step is a plain `kgmac` command, echoed as it runs.
 set -euo pipefail
@@ -41,8 +42,7 @@ run "$KG" keygen "${seed_wsign[@]}" --wrong-sign-from "$D/right.kgk" --out "$D/w
 run "$KG" keygen "${seed_waes[@]}" --wrong-aes-from "$D/right.kgk" --out "$D/wrong-aes.kgk" --force
 
 # 3. The locked model, and the unprotected int8 model in the same format.
-run "$KG" lock --model "$D/$MODEL.kgq" --keys "$D/right.kgk" --crypt deeplock \
-    --out "$D/$MODEL.kgm" --force
+run "$KG" lock --model "$D/$MODEL.kgq" --keys "$D/right.kgk" --out "$D/$MODEL.kgm" --force
 run "$KG" lock --model "$D/$MODEL.kgq" --crypt none --no-sign --out "$D/$MODEL-plain.kgm" --force
 run "$KG" inspect "$D/$MODEL.kgm"
 

@@ -102,7 +102,8 @@ def main():
     n = right.get("images", "?")
     print()
     print(f"kgmac Fashion-MNIST demo: model {a.model}, {n} test images, back-end rtl "
-          f"(Verilated kg_top, {geom} array), Deep-Lock + sign key, "
+          f"(Verilated kg_top, {geom} array), lock: AES-CTR (the default) + sign key, "
+          f"per-model keys, tag verified by the device, "
           f"{'keys from fixed seeds' if a.keys == 'fixed' else 'fresh random keys'}; "
           f"µs at a nominal {a.clock_mhz:g} MHz clock")
     hdr = ["case", "accuracy", "agrees w/ float", "cycles/inf", "µs/inf",

@@ -25,7 +25,7 @@ for src in "$fw"/src/*.c "$fw"/rv32/*.c "$fw"/rv32/start.S; do
 done
 "$CC" -march=rv32imc -mabi=ilp32 -ffreestanding -nostdlib -Os -T "$fw/rv32/kg_fw.ld" \
   -Wl,-Map="$out/kg_fw.map" -Wl,--gc-sections \
-  -Wl,-u,kg_fw_provision,-u,kg_fw_key_check,-u,kg_fw_zeroize,-u,kg_fw_strstatus -o "$out/kg_fw.elf" "${objs[@]}" -lgcc
+  -Wl,-u,kg_fw_provision,-u,kg_fw_key_check,-u,kg_fw_verify,-u,kg_fw_auth_clear,-u,kg_fw_zeroize,-u,kg_fw_strstatus -o "$out/kg_fw.elf" "${objs[@]}" -lgcc
 test -s "$out/kg_fw.elf"
 
 # --gc-sections drops what nothing reaches; -u keeps the whole public API

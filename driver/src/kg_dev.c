@@ -38,6 +38,8 @@ int kg_map_fw_status(int rc) {
     case KG_FW_EWRONGKEY: return KG_E_WRONG_KEY;
     case KG_FW_ELOCKEDOUT: return KG_E_LOCKED_OUT;
     case KG_FW_ENOKEY: return KG_E_NOKEY;
+    case KG_FW_EAUTH: return KG_E_AUTH;
+    case KG_FW_ENOTAUTH: return KG_E_UNAUTH;
     case KG_FW_EVAULT: return KG_E_VAULT_LOCKED;
     case KG_FW_EDESC_MAGIC:
     case KG_FW_EDESC_OP:
@@ -175,12 +177,18 @@ int kg_dev_query(const kg_dev *dev, kg_dev_info *info) {
   info->cols = dev->fw.info.cols;
   info->version = dev->fw.info.version;
   info->dram_size = dev->opts.dram_size;
+  info->legacy = kg_dev_legacy(dev);
   return KG_OK;
 }
 
 uint32_t kg_dev_policy(const kg_dev *dev) {
   const uint32_t v = dev->hal.reg_read32(dev->hal.ctx, KG_REG_POLICY);
   return (v & KG_POLICY_MODE_MASK) >> KG_POLICY_MODE_SHIFT;
+}
+
+uint32_t kg_dev_legacy(const kg_dev *dev) {
+  const uint32_t v = dev->hal.reg_read32(dev->hal.ctx, KG_REG_POLICY);
+  return (v & KG_POLICY_LEGACY_MASK) >> KG_POLICY_LEGACY_SHIFT;
 }
 
 uint64_t kg_dev_cycles(const kg_dev *dev) { return dev->be->cycles(dev->impl); }

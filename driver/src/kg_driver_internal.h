@@ -54,6 +54,9 @@ struct kg_dev {
   kg_model *models;          /* models loaded on this device */
   const kg_model *kcv_model; /* model whose KCV the vault last checked (NULL: none valid) */
   int kcv_passed;            /* outcome of that check */
+  const kg_model *auth_model; /* model the device last VERIFYed (NULL: none since the
+                                 last CHECK, provisioning or zeroize) */
+  int auth_passed;           /* outcome of that VERIFY */
   char err[KG_DETAIL_LEN];
 };
 
@@ -83,8 +86,11 @@ struct kg_model {
   kg_lplan *plan;            /* m.n_layers entries */
   kg_model_info info;
   int key_ok;
-  /* Device memory */
+  /* Device memory: the file's image [0, image_len) at base (parameters at
+   * base + params_offset, weights at base + weights_offset), then the
+   * descriptors and the activation buffers. */
   uint64_t base, size;
+  uint64_t image_len;
   uint32_t act_addr[2];
   uint64_t act_bytes;        /* each buffer */
   uint32_t desc_addr;
@@ -123,8 +129,20 @@ uint64_t kg_dev_largest_free(const kg_dev *dev);
  * KG_E_LOCKED_OUT, KG_E_NOKEY, KG_E_TIMEOUT, KG_E_DEVICE. */
 int kg_model_key_check(kg_model *model);
 
+/* Run the key check when the model uses the AES key, then, for a
+ * version-2 model that uses a key, VERIFY its image at md->base; records
+ * the outcome in dev->auth_model / auth_passed and model->key_ok.
+ * KG_OK (passed, or failed under policy RUN: the device withholds the
+ * keys), or the errors of kg_model_key_check and KG_E_AUTH. */
+int kg_model_authenticate(kg_model *model);
+/* Only the VERIFY step of kg_model_authenticate (after a key check that
+ * passed, or failed under RUN: then no VERIFY, the keys stay withheld). */
+int kg_model_verify(kg_model *model);
+
 /* Current policy mode (POLICY.MODE). */
 uint32_t kg_dev_policy(const kg_dev *dev);
+/* POLICY.LEGACY (1: unauthenticated version-1 models allowed). */
+uint32_t kg_dev_legacy(const kg_dev *dev);
 
 /* Device cycles now. */
 uint64_t kg_dev_cycles(const kg_dev *dev);

@@ -149,9 +149,14 @@ int kg_infer(kg_model *md, const int8_t *in, uint32_t n, int8_t *out) {
   const double t0 = now_seconds();
   const uint64_t c0 = kg_dev_cycles(dev);
   int rc = KG_OK;
-  /* The vault may have checked another model's KCV (or been re-provisioned)
-   * since this model's check. */
-  if (md->m.crypt != KGM_CRYPT_NONE && dev->kcv_model != md) rc = kg_model_key_check(md);
+  /* The device holds one authenticated model, and the vault one checked
+   * KCV: another model may have been verified or checked (or the vault
+   * re-provisioned) since this model's turn. */
+  if (md->m.flags & KGM_FLAG_AUTH) {
+    if (dev->auth_model != md) rc = kg_model_authenticate(md);
+  } else if (md->m.crypt != KGM_CRYPT_NONE && dev->kcv_model != md) {
+    rc = kg_model_key_check(md);
+  }
   const uint32_t nb = dev->opts.max_batch;
   for (uint32_t s = 0; rc == KG_OK && s < n; s += nb) {
     const uint32_t b = n - s < nb ? n - s : nb;

@@ -26,6 +26,9 @@ int kg_keys_provision(kg_dev *dev, const kg_keys *keys, int lock) {
   if (keys->threshold > 255u)
     return kg_dev_fail(dev, KG_E_INVAL, "kg_keys_provision: threshold %u (must be 0..255)",
                        (unsigned)keys->threshold);
+  if (keys->legacy > 1u)
+    return kg_dev_fail(dev, KG_E_INVAL, "kg_keys_provision: legacy %u (must be 0 or 1)",
+                       (unsigned)keys->legacy);
   /* A locked vault takes no writes: say so without writing. */
   const uint32_t ks = dev->hal.reg_read32(dev->hal.ctx, KG_REG_KEY_STATUS);
   if (ks & KG_KEY_STATUS_LOCKED_MASK)
@@ -34,8 +37,11 @@ int kg_keys_provision(kg_dev *dev, const kg_keys *keys, int lock) {
   /* Whatever was checked before no longer holds. */
   dev->kcv_model = NULL;
   dev->kcv_passed = 0;
+  dev->auth_model = NULL;
+  dev->auth_passed = 0;
   int rc = kg_fw_load_keys(&dev->fw, keys->aes_len ? keys->aes_key : NULL, keys->aes_len,
-                           keys->sign_bits ? keys->sign_key : NULL, keys->sign_bits, keys->policy,
+                           keys->sign_bits ? keys->sign_key : NULL, keys->sign_bits,
+                           keys->policy | (keys->legacy ? KG_FW_POLICY_LEGACY : 0u),
                            keys->threshold);
   if (rc != KG_FW_OK) return kg_dev_fw_fail(dev, rc, "kg_keys_provision: loading the keys");
   if (lock) {
@@ -50,6 +56,8 @@ int kg_keys_zeroize(kg_dev *dev) {
   dev->err[0] = '\0';
   dev->kcv_model = NULL;
   dev->kcv_passed = 0;
+  dev->auth_model = NULL;
+  dev->auth_passed = 0;
   const int rc = kg_fw_zeroize(&dev->fw);
   if (rc != KG_FW_OK) return kg_dev_fw_fail(dev, rc, "kg_keys_zeroize");
   return KG_OK;

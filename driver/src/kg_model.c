@@ -1,4 +1,5 @@
-/* kg_model.c: load a .kgm onto a device (validation, memory map, KCV check). */
+/* kg_model.c: load a .kgm onto a device (validation, memory map, key check
+ * and authentication through kg_model_auth.c). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -128,49 +129,6 @@ static int plan_layers(kg_dev *dev, kg_model *md) {
   return KG_OK;
 }
 
-int kg_model_key_check(kg_model *md) {
-  kg_dev *dev = md->dev;
-  const kgm_model *m = &md->m;
-  if (m->crypt == KGM_CRYPT_NONE) {
-    md->key_ok = 1;
-    return KG_OK;
-  }
-  const int rc = kg_fw_key_check(&dev->fw, m->nonce, m->kcv);
-  switch (rc) {
-    case KG_FW_OK:
-      dev->kcv_model = md;
-      dev->kcv_passed = 1;
-      md->key_ok = 1;
-      return KG_OK;
-    case KG_FW_EKCV:
-      dev->kcv_model = md;
-      dev->kcv_passed = 0;
-      md->key_ok = 0;
-      if (kg_dev_policy(dev) == KG_KEY_POLICY_RUN) return KG_OK;
-      return kg_dev_fail(dev, KG_E_WRONG_KEY,
-                         "key check value mismatch: the vault's AES key is not the one the model "
-                         "was locked with (%u failed checks)",
-                         (unsigned)((dev->fw.key_status & KG_KEY_STATUS_FAILS_MASK) >>
-                                    KG_KEY_STATUS_FAILS_SHIFT));
-    case KG_FW_ELOCKEDOUT:
-      dev->kcv_model = NULL;
-      md->key_ok = 0;
-      return kg_dev_fail(dev, KG_E_LOCKED_OUT,
-                         "the key vault is locked out after too many failed key checks "
-                         "(zeroize and provision again, or reset)");
-    case KG_FW_ENOKEY:
-      dev->kcv_model = NULL;
-      md->key_ok = 0;
-      return kg_dev_fail(dev, KG_E_NOKEY,
-                         "the model is encrypted (%s, AES-%u) but the vault holds no AES key",
-                         kgm_crypt_name(m->crypt), 8u * m->aes_len);
-    default:
-      dev->kcv_model = NULL;
-      md->key_ok = 0;
-      return kg_dev_fw_fail(dev, rc, "key check");
-  }
-}
-
 static void model_release(kg_model *md) {
   kgm_model_free(&md->m);
   free(md->plan);
@@ -219,7 +177,17 @@ int kg_model_load_buffer(kg_dev *dev, const uint8_t *buf, size_t len, kg_model *
   }
   rc = plan_layers(dev, md);
   if (rc != KG_OK) goto fail;
-  /* Memory map: parameters | weight image | descriptors | act 0 | act 1. */
+  /* A keyed version-1 model runs only on a device that still accepts
+   * unauthenticated models. */
+  if (m->version < 2u && kgm_uses_key(m) && !kg_dev_legacy(dev)) {
+    rc = kg_dev_fail(dev, KG_E_UNAUTH,
+                     "the model is format version 1 (no authentication tag) and the device "
+                     "accepts only authenticated models (POLICY.LEGACY = 0): lock it again with "
+                     "kgmac lock, or provision the device with legacy models allowed");
+    goto fail;
+  }
+  /* Memory map: the file's image (header .. weight image, what VERIFY
+   * authenticates) | descriptors | act 0 | act 1. */
   const uint32_t nb = dev->opts.max_batch;
   uint64_t per_img = 0, desc_max = 0;
   for (uint32_t l = 0; l < m->n_layers; l++) {
@@ -228,17 +196,18 @@ int kg_model_load_buffer(kg_dev *dev, const uint8_t *buf, size_t len, kg_model *
     if (P->out_img > per_img) per_img = P->out_img;
     desc_max += P->op == KGM_LAYER_CONV ? nb : 1u;
   }
-  const uint64_t p_bytes = r64(m->params_len), w_bytes = r64(m->wimg_len);
+  md->image_len = (uint64_t)m->weights_offset + m->wimg_len;
+  const uint64_t i_bytes = r64(md->image_len);
   const uint64_t d_bytes = r64(desc_max * 64u), a_bytes = r64(per_img * nb);
-  const uint64_t total = p_bytes + w_bytes + d_bytes + 2u * a_bytes;
+  const uint64_t total = i_bytes + d_bytes + 2u * a_bytes;
   if (total > dev->opts.dram_size || total > kg_dev_largest_free(dev)) {
     const uint64_t fr = kg_dev_largest_free(dev);
     rc = kg_dev_fail(dev, KG_E_DEVMEM,
-                       "the model needs %llu bytes of device memory (parameters %llu, weights "
-                       "%llu, descriptors %llu, 2 x %llu activations for max_batch %u); the "
-                       "largest free block is %llu of %llu",
-                       (unsigned long long)total, (unsigned long long)p_bytes,
-                       (unsigned long long)w_bytes, (unsigned long long)d_bytes,
+                       "the model needs %llu bytes of device memory (image %llu: header, "
+                       "parameters %zu, weights %zu; descriptors %llu, 2 x %llu activations for "
+                       "max_batch %u); the largest free block is %llu of %llu",
+                       (unsigned long long)total, (unsigned long long)i_bytes, m->params_len,
+                       m->wimg_len, (unsigned long long)d_bytes,
                        (unsigned long long)a_bytes, nb, (unsigned long long)fr,
                        (unsigned long long)dev->opts.dram_size);
     goto fail;
@@ -276,8 +245,8 @@ int kg_model_load_buffer(kg_dev *dev, const uint8_t *buf, size_t len, kg_model *
   }
   md->base = base;
   md->size = total;
-  const uint64_t p_addr = base, w_addr = base + p_bytes;
-  md->desc_addr = (uint32_t)(w_addr + w_bytes);
+  const uint64_t p_addr = base + m->params_offset, w_addr = base + m->weights_offset;
+  md->desc_addr = (uint32_t)(base + i_bytes);
   md->act_addr[0] = (uint32_t)(md->desc_addr + d_bytes);
   md->act_addr[1] = (uint32_t)(md->act_addr[0] + a_bytes);
   md->act_bytes = a_bytes;
@@ -285,12 +254,20 @@ int kg_model_load_buffer(kg_dev *dev, const uint8_t *buf, size_t len, kg_model *
     md->plan[l].w_addr = (uint32_t)(w_addr + m->layers[l].w_off);
     md->plan[l].p_addr = (uint32_t)(p_addr + m->layers[l].p_off);
   }
-  if ((m->params_len && dev->hal.mem_write(dev->hal.ctx, p_addr, m->params, m->params_len) != 0) ||
-      (m->wimg_len && dev->hal.mem_write(dev->hal.ctx, w_addr, m->wimg, m->wimg_len) != 0)) {
+  /* kgm_parse checked that the image lies inside buf. */
+  if (dev->hal.mem_write(dev->hal.ctx, base, buf, (size_t)md->image_len) != 0) {
     kg_dev_free_region(dev, base);
     if (dev->kcv_model == md) dev->kcv_model = NULL;
     rc = kg_dev_fail(dev, KG_E_DEVICE, "writing the model into device memory failed");
     goto fail;
+  }
+  /* Version 2: the device authenticates the image before any layer runs. */
+  if (m->flags & KGM_FLAG_AUTH) {
+    rc = kg_model_verify(md);
+    if (rc != KG_OK) {
+      kg_dev_free_region(dev, base);
+      goto fail;
+    }
   }
   /* The device copy is all that is needed from now on. */
   free(md->m.params);
@@ -311,6 +288,8 @@ int kg_model_load_buffer(kg_dev *dev, const uint8_t *buf, size_t len, kg_model *
   in->out_scale = LL->out_scale;
   in->crypt = m->crypt;
   in->sign = (m->flags & KGM_FLAG_SIGN) ? 1u : 0u;
+  in->version = m->version;
+  in->auth = (m->flags & KGM_FLAG_AUTH) ? 1u : 0u;
   for (uint32_t l = 0; l < m->n_layers; l++) in->macs += md->plan[l].macs_img;
 
   md->next = dev->models;
@@ -320,6 +299,7 @@ int kg_model_load_buffer(kg_dev *dev, const uint8_t *buf, size_t len, kg_model *
   return KG_OK;
 fail:
   if (dev->kcv_model == md) dev->kcv_model = NULL;
+  if (dev->auth_model == md) dev->auth_model = NULL;
   model_release(md);
   return rc;
 }
@@ -342,6 +322,12 @@ void kg_model_free(kg_model *md) {
   kg_dev *dev = md->dev;
   if (dev) {
     if (dev->kcv_model == md) dev->kcv_model = NULL;
+    /* The device must not keep treating layers at these addresses as
+     * bound to this model once another one may be loaded there. */
+    if (dev->auth_model == md) {
+      (void)kg_fw_auth_clear(&dev->fw);
+      dev->auth_model = NULL;
+    }
     kg_dev_free_region(dev, md->base);
     if (md->prev)
       md->prev->next = md->next;

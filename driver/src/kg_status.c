@@ -45,6 +45,10 @@ const char *kg_strerror(int code) {
     case KG_E_WRONG_KEY: return "wrong key (key check value mismatch)";
     case KG_E_LOCKED_OUT: return "key vault locked out after too many failed key checks";
     case KG_E_VAULT_LOCKED: return "key vault is locked";
+    case KG_E_AUTH:
+      return "model authentication failed: the file was modified, or it was locked for another "
+             "device key";
+    case KG_E_UNAUTH: return "unauthenticated model refused (the device requires authenticated models)";
     case KG_E_DEVICE: return "device error";
     case KG_E_TIMEOUT: return "device timeout (layer aborted)";
     case KG_E_BUS: return "device bus error (layer aborted)";

@@ -14,7 +14,8 @@ enum {
   KH_MAGIC = 0, KH_VERSION = 4, KH_HDRSIZE = 6, KH_FLAGS = 8, KH_FILESIZE = 12, KH_ROWS = 16,
   KH_COLS = 18, KH_CRYPT = 20, KH_AESLEN = 21, KH_RES0 = 22, KH_NONCE = 24, KH_KCV = 36,
   KH_IN_H = 44, KH_IN_W = 48, KH_IN_C = 52, KH_IN_SCALE = 56, KH_IN_ZERO = 60, KH_NLAYERS = 64,
-  KH_LT_OFF = 68, KH_P_OFF = 72, KH_P_LEN = 76, KH_W_OFF = 80, KH_W_LEN = 84, KH_RES1 = 88
+  KH_LT_OFF = 68, KH_P_OFF = 72, KH_P_LEN = 76, KH_W_OFF = 80, KH_W_LEN = 84, KH_AUTH_SIZE = 88,
+  KH_RES1 = 92 /* version 2; version 1 reserves 88..127 */
 };
 /* Layer entry field offsets (KGM_LAYER_SIZE bytes). */
 enum {
@@ -55,6 +56,10 @@ static inline int kgm_all_zero(const uint8_t *p, size_t n) {
   for (size_t i = 0; i < n; i++)
     if (p[i]) return 0;
   return 1;
+}
+/* Required flags a file of this version may set (0: unknown version). */
+static inline uint32_t kgm_flags_known(uint32_t version) {
+  return version == 1u ? KGM_FLAGS_KNOWN_V1 : version == 2u ? KGM_FLAGS_KNOWN_V2 : 0u;
 }
 /* 1 if v is a power of two in 1..64. */
 static inline int kgm_geom_side_ok(uint32_t v) {

@@ -153,29 +153,54 @@ static int validate_layer(const kgm_model *m, uint32_t l, uint32_t ph, uint32_t 
   return KG_OK;
 }
 
+int kgm_uses_key(const kgm_model *m) {
+  return m && (m->crypt != KGM_CRYPT_NONE || (m->flags & KGM_FLAG_SIGN));
+}
+
+/* Version, flags and the key fields: crypt, aes_len, nonce, KCV. */
+static int validate_keys(const kgm_model *m, char *detail) {
+  if (m->version < KGM_VERSION_MIN || m->version > KGM_VERSION)
+    return kg_fail(detail, KG_E_VERSION, "version %u (this reader knows %u and %u)", m->version,
+                   KGM_VERSION_MIN, KGM_VERSION);
+  const uint32_t unknown = m->flags & KGM_FLAGS_REQUIRED_MASK & ~kgm_flags_known(m->version);
+  if (unknown)
+    return kg_fail(detail, KG_E_FLAGS, "unknown required flags 0x%04x for version %u", unknown,
+                   m->version);
+  if (m->crypt > KGM_CRYPT_CTR)
+    return kg_fail(detail, KG_E_HEADER, "crypt mode %u (0 none, 1 deeplock, 2 ctr)", m->crypt);
+  const int keyed = kgm_uses_key(m), auth = (m->flags & KGM_FLAG_AUTH) != 0;
+  if (m->version >= 2u && keyed && !auth)
+    return kg_fail(detail, KG_E_HEADER,
+                   "version-2 model uses a key (crypt %s%s) but has no AUTH flag",
+                   kgm_crypt_name(m->crypt), (m->flags & KGM_FLAG_SIGN) ? ", SIGN" : "");
+  if (auth && !keyed)
+    return kg_fail(detail, KG_E_HEADER, "AUTH flag on a model that uses no key (crypt none, no SIGN)");
+  /* The device key's length: for every model it decrypts, and for every
+   * model it authenticates (AUTH, also crypt none + SIGN). */
+  if (m->crypt != KGM_CRYPT_NONE || auth) {
+    if (m->aes_len != 16 && m->aes_len != 24 && m->aes_len != 32)
+      return kg_fail(detail, KG_E_HEADER, "AES key length %u (16, 24 or 32 with %s%s)", m->aes_len,
+                     kgm_crypt_name(m->crypt), auth ? " and AUTH" : "");
+  } else {
+    if (m->aes_len != 0)
+      return kg_fail(detail, KG_E_HEADER, "AES key length %u with no encryption (must be 0)",
+                     m->aes_len);
+    if (!kgm_all_zero(m->nonce, sizeof m->nonce) || !kgm_all_zero(m->kcv, sizeof m->kcv))
+      return kg_fail(detail, KG_E_HEADER, "nonce or KCV set with no encryption (must be 0)");
+  }
+  if (!auth && !kgm_all_zero(m->tag, sizeof m->tag))
+    return kg_fail(detail, KG_E_HEADER, "a tag is set but the AUTH flag is not");
+  return KG_OK;
+}
+
 int kgm_validate(const kgm_model *m, char *detail) {
   if (!m) return kg_fail(detail, KG_E_INVAL, "no model");
-  if (m->version != KGM_VERSION)
-    return kg_fail(detail, KG_E_VERSION, "version %u (this reader knows %u)", m->version,
-                    KGM_VERSION);
-  const uint32_t unknown = m->flags & KGM_FLAGS_REQUIRED_MASK & ~KGM_FLAGS_REQUIRED_KNOWN;
-  if (unknown) return kg_fail(detail, KG_E_FLAGS, "unknown required flags 0x%04x", unknown);
+  int rc = validate_keys(m, detail);
+  if (rc != KG_OK) return rc;
   if (!kgm_geom_side_ok(m->rows) || !kgm_geom_side_ok(m->cols) || m->rows * m->cols > 1024u)
     return kg_fail(detail, KG_E_HEADER,
                     "geometry %ux%u (rows and cols powers of two in 1..64, rows*cols <= 1024)",
                     m->rows, m->cols);
-  if (m->crypt > KGM_CRYPT_CTR)
-    return kg_fail(detail, KG_E_HEADER, "crypt mode %u (0 none, 1 deeplock, 2 ctr)", m->crypt);
-  if (m->crypt == KGM_CRYPT_NONE) {
-    if (m->aes_len != 0)
-      return kg_fail(detail, KG_E_HEADER, "AES key length %u with no encryption (must be 0)",
-                      m->aes_len);
-    if (!kgm_all_zero(m->nonce, sizeof m->nonce) || !kgm_all_zero(m->kcv, sizeof m->kcv))
-      return kg_fail(detail, KG_E_HEADER, "nonce or KCV set with no encryption (must be 0)");
-  } else if (m->aes_len != 16 && m->aes_len != 24 && m->aes_len != 32) {
-    return kg_fail(detail, KG_E_HEADER, "AES key length %u (16, 24 or 32 with %s)", m->aes_len,
-                    kgm_crypt_name(m->crypt));
-  }
   if (m->in_h == 0 || m->in_w == 0 || m->in_c == 0)
     return kg_fail(detail, KG_E_HEADER, "input %ux%ux%u has a zero dimension", m->in_h, m->in_w,
                     m->in_c);
@@ -195,7 +220,8 @@ int kgm_validate(const kgm_model *m, char *detail) {
     return kg_fail(detail, KG_E_HEADER, "section sizes %zu / %zu not multiples of 16",
                     m->params_len, m->wimg_len);
   const uint64_t total = (uint64_t)KGM_HEADER_SIZE + (uint64_t)m->n_layers * KGM_LAYER_SIZE +
-                         (uint64_t)m->params_len + (uint64_t)m->wimg_len + 4u;
+                         (uint64_t)m->params_len + (uint64_t)m->wimg_len +
+                         ((m->flags & KGM_FLAG_AUTH) ? KGM_TAG_SIZE : 0u) + 4u;
   if (m->params_len > KGM_MAX_FILE || m->wimg_len > KGM_MAX_FILE || total > KGM_MAX_FILE)
     return kg_fail(detail, KG_E_TOO_BIG, "parameters %zu + weights %zu bytes (file limit %u)",
                     m->params_len, m->wimg_len, KGM_MAX_FILE);
@@ -204,7 +230,7 @@ int kgm_validate(const kgm_model *m, char *detail) {
   int prev_conv = 0;
   uint64_t p_end = 0, w_end = 0;
   for (uint32_t l = 0; l < m->n_layers; l++) {
-    const int rc = validate_layer(m, l, h, w, c, prev_conv, &p_end, &w_end, detail);
+    rc = validate_layer(m, l, h, w, c, prev_conv, &p_end, &w_end, detail);
     if (rc != KG_OK) return rc;
     const kgm_layer *L = &m->layers[l];
     h = L->out_h;
@@ -231,6 +257,33 @@ static int check_section(const char *what, uint32_t off, uint64_t len, uint64_t 
   return KG_OK;
 }
 
+/* Version 2: auth_size and the tag. With AUTH the tag covers [0,
+ * auth_size) = everything up to the end of the weight image, and sits
+ * between that end and the CRC, with nothing in between; without AUTH
+ * auth_size is 0. */
+static int check_auth(const uint8_t *b, uint32_t version, uint32_t flags, uint64_t w_end,
+                      uint64_t body, char *detail) {
+  if (version < 2u) return KG_OK;
+  const uint32_t auth_size = kgm_rd32(b + KH_AUTH_SIZE);
+  if (!(flags & KGM_FLAG_AUTH)) {
+    if (auth_size != 0)
+      return kg_fail(detail, KG_E_HEADER, "auth_size %u without the AUTH flag (must be 0)",
+                     auth_size);
+    return KG_OK;
+  }
+  if (auth_size % 16u)
+    return kg_fail(detail, KG_E_HEADER, "auth_size %u is not a multiple of 16", auth_size);
+  if (auth_size != w_end)
+    return kg_fail(detail, KG_E_HEADER,
+                   "auth_size %u, but the tag must cover the file up to the end of the weight "
+                   "image (%llu)", auth_size, (unsigned long long)w_end);
+  if (w_end + KGM_TAG_SIZE != body)
+    return kg_fail(detail, KG_E_RANGE,
+                   "%llu bytes between the weight image and the CRC; version 2 holds exactly the "
+                   "%u-byte tag there", (unsigned long long)(body - w_end), KGM_TAG_SIZE);
+  return KG_OK;
+}
+
 static int parse(kgm_model *m, const uint8_t *b, size_t len, char *detail) {
   if (len < 4) return kg_fail(detail, KG_E_TRUNCATED, "%zu bytes: shorter than the magic", len);
   if (memcmp(b, KGM_MAGIC, 4) != 0)
@@ -238,14 +291,15 @@ static int parse(kgm_model *m, const uint8_t *b, size_t len, char *detail) {
                     b[2], b[3]);
   if (len < 6) return kg_fail(detail, KG_E_TRUNCATED, "%zu bytes: no version field", len);
   const uint32_t version = kgm_rd16(b + KH_VERSION);
-  if (version != KGM_VERSION)
-    return kg_fail(detail, KG_E_VERSION, "version %u (this reader knows %u)", version, KGM_VERSION);
+  if (version < KGM_VERSION_MIN || version > KGM_VERSION)
+    return kg_fail(detail, KG_E_VERSION, "version %u (this reader knows %u and %u)", version,
+                   KGM_VERSION_MIN, KGM_VERSION);
   if (len < KGM_HEADER_SIZE)
     return kg_fail(detail, KG_E_TRUNCATED, "%zu bytes: shorter than the %u-byte header", len,
                     KGM_HEADER_SIZE);
   const uint32_t hdr_size = kgm_rd16(b + KH_HDRSIZE);
   if (hdr_size != KGM_HEADER_SIZE)
-    return kg_fail(detail, KG_E_HEADER, "header size %u (version 1 has %u)", hdr_size,
+    return kg_fail(detail, KG_E_HEADER, "header size %u (version %u has %u)", hdr_size, version,
                     KGM_HEADER_SIZE);
   const uint32_t file_size = kgm_rd32(b + KH_FILESIZE);
   if (file_size > KGM_MAX_FILE)
@@ -265,9 +319,12 @@ static int parse(kgm_model *m, const uint8_t *b, size_t len, char *detail) {
     return kg_fail(detail, KG_E_CRC, "CRC-32C %08x, the file says %08x", calc, crc);
 
   const uint32_t flags = kgm_rd32(b + KH_FLAGS);
-  const uint32_t unknown = flags & KGM_FLAGS_REQUIRED_MASK & ~KGM_FLAGS_REQUIRED_KNOWN;
-  if (unknown) return kg_fail(detail, KG_E_FLAGS, "unknown required flags 0x%04x", unknown);
-  if (!kgm_all_zero(b + KH_RES0, 2) || !kgm_all_zero(b + KH_RES1, KGM_HEADER_SIZE - KH_RES1))
+  const uint32_t unknown = flags & KGM_FLAGS_REQUIRED_MASK & ~kgm_flags_known(version);
+  if (unknown)
+    return kg_fail(detail, KG_E_FLAGS, "unknown required flags 0x%04x for version %u", unknown,
+                   version);
+  const uint32_t res1 = version >= 2u ? KH_RES1 : KH_AUTH_SIZE;
+  if (!kgm_all_zero(b + KH_RES0, 2) || !kgm_all_zero(b + res1, KGM_HEADER_SIZE - res1))
     return kg_fail(detail, KG_E_HEADER, "reserved header bytes are not zero");
   const uint32_t n_layers = kgm_rd32(b + KH_NLAYERS);
   if (n_layers == 0) return kg_fail(detail, KG_E_HEADER, "no layers");
@@ -280,6 +337,7 @@ static int parse(kgm_model *m, const uint8_t *b, size_t len, char *detail) {
   int rc = check_section("layer table", lt_off, lt_len, KGM_HEADER_SIZE, body, detail);
   if (rc == KG_OK) rc = check_section("parameter section", p_off, p_len, lt_off + lt_len, body, detail);
   if (rc == KG_OK) rc = check_section("weight image", w_off, w_len, (uint64_t)p_off + p_len, body, detail);
+  if (rc == KG_OK) rc = check_auth(b, version, flags, (uint64_t)w_off + w_len, body, detail);
   if (rc != KG_OK) return rc;
 
   m->version = version;
@@ -296,6 +354,10 @@ static int parse(kgm_model *m, const uint8_t *b, size_t len, char *detail) {
   m->in_scale = kgm_rdf32(b + KH_IN_SCALE);
   m->in_zero = (int32_t)kgm_rd32(b + KH_IN_ZERO);
   m->n_layers = n_layers;
+  if (flags & KGM_FLAG_AUTH) memcpy(m->tag, b + body - KGM_TAG_SIZE, KGM_TAG_SIZE);
+  m->auth_size = version >= 2u ? kgm_rd32(b + KH_AUTH_SIZE) : 0u;
+  m->params_offset = p_off;
+  m->weights_offset = w_off;
   m->crc = crc;
 
   m->layers = calloc(n_layers, sizeof *m->layers);

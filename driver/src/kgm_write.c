@@ -17,7 +17,9 @@ int kgm_serialize(const kgm_model *m, uint8_t **buf, size_t *len, char *detail) 
   const size_t lt_off = KGM_HEADER_SIZE;
   const size_t p_off = lt_off + (size_t)m->n_layers * KGM_LAYER_SIZE;
   const size_t w_off = p_off + m->params_len;
-  const size_t total = w_off + m->wimg_len + 4u;
+  const int auth = (m->flags & KGM_FLAG_AUTH) != 0;
+  const size_t auth_size = w_off + m->wimg_len;
+  const size_t total = auth_size + (auth ? KGM_TAG_SIZE : 0u) + 4u;
   uint8_t *b = calloc(total, 1);
   if (!b) return kg_fail(detail, KG_E_NOMEM, "out of memory for %zu bytes", total);
 
@@ -43,6 +45,7 @@ int kgm_serialize(const kgm_model *m, uint8_t **buf, size_t *len, char *detail) 
   kgm_wr32(b + KH_P_LEN, (uint32_t)m->params_len);
   kgm_wr32(b + KH_W_OFF, (uint32_t)w_off);
   kgm_wr32(b + KH_W_LEN, (uint32_t)m->wimg_len);
+  if (auth) kgm_wr32(b + KH_AUTH_SIZE, (uint32_t)auth_size);
 
   for (uint32_t l = 0; l < m->n_layers; l++) {
     const kgm_layer *L = &m->layers[l];
@@ -68,6 +71,7 @@ int kgm_serialize(const kgm_model *m, uint8_t **buf, size_t *len, char *detail) 
   }
   memcpy(b + p_off, m->params, m->params_len);
   memcpy(b + w_off, m->wimg, m->wimg_len);
+  if (auth) memcpy(b + auth_size, m->tag, KGM_TAG_SIZE);
   kgm_wr32(b + total - 4u, kgm_crc32c(b, total - 4u));
   *buf = b;
   *len = total;

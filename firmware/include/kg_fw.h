@@ -56,9 +56,18 @@ enum {
   KG_FW_EBUS = -20,        /* bus error on the DMA port; layer aborted */
   KG_FW_EABORTED = -21,    /* operation aborted (soft reset, or key inputs changed) */
   KG_FW_EHW = -22,         /* the hardware answered something this firmware does not expect */
-  KG_FW_ELOCK = -23        /* LOCK was requested but the vault did not report LOCKED */
+  KG_FW_ELOCK = -23,      /* LOCK was requested but the vault did not report LOCKED */
+  KG_FW_EAUTH = -24,      /* VERIFY: the model image's tag does not match (modified, or
+                             locked for another device key) */
+  KG_FW_ENOTAUTH = -25    /* layer refused: it uses a key but is not part of the
+                             authenticated model (POLICY.LEGACY = 0) */
 };
-#define KG_FW_STATUS_COUNT 24 /* number of codes: 0 .. -(KG_FW_STATUS_COUNT-1) */
+#define KG_FW_STATUS_COUNT 26 /* number of codes: 0 .. -(KG_FW_STATUS_COUNT-1) */
+
+/* OR into the policy argument of kg_fw_provision / kg_fw_load_keys to set
+ * POLICY.LEGACY: the device then also runs unauthenticated (version-1)
+ * models with the device keys. Without it LEGACY is 0 (strict). */
+#define KG_FW_POLICY_LEGACY 0x100u
 
 /* What kg_fw_init discovered from ID, VERSION and HW_* (nothing hard-coded). */
 typedef struct kg_fw_info {
@@ -110,8 +119,9 @@ int kg_fw_init(kg_fw *ctx, const kg_hal *hal);
  *  - sign_key: nbits bits, bit b = byte b/8 bit b%8 (bit r*C+c is PE(r,c));
  *    nbits must equal rows*cols, or be 0 with sign_key NULL (no sign key);
  *  - nonce (12 bytes) and kcv_expected (8 bytes) of the model;
- *  - policy KG_POLICY_REFUSE / _RUN / _LOCKOUT, threshold 0..255 (failures
- *    before lockout; 0 acts as 1);
+ *  - policy KG_POLICY_REFUSE / _RUN / _LOCKOUT, optionally ORed with
+ *    KG_FW_POLICY_LEGACY (POLICY.LEGACY = 1; else 0), threshold 0..255
+ *    (failures before lockout; 0 acts as 1);
  *  - lock != 0: LOCK the vault, only if the check passed.
  * Waits for the check's interrupt up to ctx->key_timeout cycles. Returns
  * KG_FW_OK, KG_FW_EKCV, KG_FW_ELOCKEDOUT (this failure reached the threshold,
@@ -145,6 +155,26 @@ int kg_fw_lock(kg_fw *ctx);
  * the vault; usable after LOCK. Same results as kg_fw_provision. */
 int kg_fw_key_check(kg_fw *ctx, const uint8_t nonce[12], const uint8_t kcv_expected[8]);
 
+/* Authenticate a model image already in device memory (VERIFY): NONCE* =
+ * nonce, MODEL_ADDR = model_addr, MODEL_LEN = model_len (the file's
+ * auth_size), TAG_EXP* = tag, KEY_CTRL.VERIFY; waits for the interrupt up
+ * to ctx->key_timeout cycles plus 64 per 16-byte block. model_addr and
+ * model_len must be multiples of 16, model_len >= 128, the region below
+ * 4 GiB (else KG_FW_EINVAL, nothing written). Returns KG_FW_OK (AUTH_OK:
+ * the device now uses this model's derived keys for its bound layers),
+ * KG_FW_EAUTH (tag mismatch; FAILS counted, a lockout it caused shows in
+ * ctx->key_status), KG_FW_ELOCKEDOUT, KG_FW_ENOKEY, KG_FW_EBUS,
+ * KG_FW_EABORTED, KG_FW_EBUSY (a layer or check is running), KG_FW_ETIMEOUT,
+ * KG_FW_EDESC_* (the device refused the region), KG_FW_EHW. */
+int kg_fw_verify(kg_fw *ctx, uint32_t model_addr, uint32_t model_len, const uint8_t nonce[12],
+                 const uint8_t tag[16]);
+
+/* End the authentication of the last verified image (writes MODEL_LEN = 0,
+ * which clears AUTH_OK): its derived keys then serve no layer until the
+ * next VERIFY. For when that image's device memory is released. KG_FW_OK
+ * or KG_FW_ENOTINIT. */
+int kg_fw_auth_clear(kg_fw *ctx);
+
 /* ZEROIZE the vault (also aborts a running layer). */
 int kg_fw_zeroize(kg_fw *ctx);
 
@@ -156,7 +186,9 @@ int kg_fw_zeroize(kg_fw *ctx);
  * NULL) receives n per-layer counter deltas (entries after a failure are
  * left untouched). A wrong key is handled as the hardware policy says: under
  * REFUSE or LOCKOUT the layer fails with KG_FW_EWRONGKEY / _ELOCKEDOUT /
- * _ENOKEY; under RUN it completes (with garbage outputs). */
+ * _ENOKEY / _ENOTAUTH (a keyed layer not bound to the authenticated model
+ * while POLICY.LEGACY = 0); under RUN it completes (with garbage outputs,
+ * or with the keys withheld). */
 int kg_fw_run_job(kg_fw *ctx, const uint32_t *desc_addrs, uint32_t n, uint64_t timeout_cycles,
                   uint32_t *failed_layer, kg_fw_perf *perf);
 

@@ -47,6 +47,8 @@ int kg_fw_load_keys(kg_fw *ctx, const uint8_t *aes_key, size_t aes_len, const ui
   if (aes_len != 0 && !aes_key) return KG_FW_EINVAL;
   if (nbits != 0 && (!sign_key || nbits != ctx->info.rows * ctx->info.cols)) return KG_FW_EINVAL;
   if (nbits == 0 && sign_key) return KG_FW_EINVAL;
+  const uint32_t legacy = (policy & KG_FW_POLICY_LEGACY) ? 1u : 0u;
+  policy &= ~KG_FW_POLICY_LEGACY;
   if (policy > KG_POLICY_LOCKOUT || threshold > 255u) return KG_FW_EINVAL;
 
   const uint32_t ks = kg_fw_rd(ctx, KG_REG_KEY_STATUS);
@@ -60,8 +62,9 @@ int kg_fw_load_keys(kg_fw *ctx, const uint8_t *aes_key, size_t aes_len, const ui
    * before the key words: writing it clears AES_VALID (and so removes any
    * earlier AES key when aes_len is 0). After LOCK the vault ignores all of
    * this and raises VAULT, which we report. */
-  kg_fw_wr(ctx, KG_REG_POLICY,
-           (policy << KG_POLICY_MODE_SHIFT) | (threshold << KG_POLICY_THRESHOLD_SHIFT));
+  kg_fw_wr(ctx, KG_REG_POLICY, (policy << KG_POLICY_MODE_SHIFT) |
+                                   (threshold << KG_POLICY_THRESHOLD_SHIFT) |
+                                   (legacy << KG_POLICY_LEGACY_SHIFT));
   const uint32_t cfg = aes_len ? (uint32_t)(aes_len / 8u - 2u) : 0u;
   kg_fw_wr(ctx, KG_REG_KEY_CFG, cfg << KG_KEY_CFG_AES_LEN_SHIFT);
   for (uint32_t i = 0; i < KG_REG_AES_KEY_COUNT; i++)

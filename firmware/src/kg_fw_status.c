@@ -17,6 +17,8 @@ int kg_fw_map_hw_err(uint32_t hw_err) {
     case KG_ERR_BUS: return KG_FW_EBUS;
     case KG_ERR_ABORTED: return KG_FW_EABORTED;
     case KG_ERR_KCV_MISMATCH: return KG_FW_EKCV;
+    case KG_ERR_AUTH_FAIL: return KG_FW_EAUTH;
+    case KG_ERR_NOT_AUTH: return KG_FW_ENOTAUTH;
     default: return KG_FW_EHW;
   }
 }
@@ -47,6 +49,8 @@ const char *kg_fw_strstatus(int status) {
       "operation aborted",
       "unexpected hardware response",
       "key vault did not lock",
+      "model authentication failed (tag mismatch)",
+      "layer refused: not part of the authenticated model",
   };
   if (status > 0 || status <= -KG_FW_STATUS_COUNT) return "unknown status";
   return msg[-status];

@@ -85,7 +85,8 @@ fail:
 }
 
 int kg_cli_is_refusal(int status) {
-  return status == KG_E_WRONG_KEY || status == KG_E_LOCKED_OUT;
+  return status == KG_E_WRONG_KEY || status == KG_E_LOCKED_OUT || status == KG_E_AUTH ||
+         status == KG_E_UNAUTH;
 }
 
 int kg_cli_model_load(const char *cmd, kg_dev *dev, const char *path, kg_model **model,

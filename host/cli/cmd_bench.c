@@ -11,7 +11,8 @@ static const char *const CMD = "bench";
 
 static void help(FILE *out) {
   fputs("usage: kgmac bench --model MODEL.kgm [--keys KEYS.kgk] [--backend rtl|model]\n"
-        "                   [--batch N] [--seed S] [--compare PLAIN.kgm] [--json]\n"
+        "                   [--batch N] [--seed S] [--compare PLAIN.kgm] [--legacy]\n"
+        "                   [--json]\n"
         "\n"
         "Run one batch of random int8 inputs through the model and print, per layer\n"
         "and in total, the performance counters of the device: cycles, ideal cycles\n"
@@ -31,6 +32,9 @@ static void help(FILE *out) {
         "  --batch N        images in the batch, 1..4096 (default 16)\n"
         "  --seed S         seed of the random inputs (default 1)\n"
         "  --compare FILE   unencrypted, unsigned copy of the model\n"
+        "  --legacy         provision POLICY.LEGACY = 1: also run format-version-1\n"
+        "                   models (no tag, device keys used directly); by default the\n"
+        "                   device accepts only authenticated models\n"
         "  --json           one JSON object instead of the table\n",
         out);
 }
@@ -114,11 +118,12 @@ static void layer_text(const char *name, const char *shape, const kg_layer_perf 
 static int run(int argc, char **argv) {
   const char *model_path = NULL, *keys_path = NULL, *backend = "rtl", *batch_s = NULL;
   const char *seed_s = NULL, *compare = NULL;
-  int json = 0;
+  int json = 0, legacy = 0;
   const kg_opt opts[] = {{"model", 1, &model_path, NULL}, {"keys", 1, &keys_path, NULL},
                          {"backend", 1, &backend, NULL},  {"batch", 1, &batch_s, NULL},
                          {"seed", 1, &seed_s, NULL},      {"compare", 1, &compare, NULL},
-                         {"json", 0, NULL, &json},        {NULL, 0, NULL, NULL}};
+                         {"json", 0, NULL, &json},        {"legacy", 0, NULL, &legacy},
+                         {NULL, 0, NULL, NULL}};
   if (kg_parse_opts(CMD, argc, argv, opts) != KG_EXIT_OK) return KG_EXIT_USAGE;
   if (!model_path || !*model_path) {
     kg_err(CMD, "--model MODEL.kgm is required");
@@ -164,6 +169,7 @@ static int run(int argc, char **argv) {
              kc, model_path, rows, cols);
       goto done;
     }
+    keys.legacy = legacy ? 1u : 0u;
   }
   in = malloc((size_t)batch * in_size);
   if (!in) {

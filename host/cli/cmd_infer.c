@@ -27,16 +27,19 @@ static void help(FILE *out) {
           "                   [--backend rtl|model] [--policy refuse|run|lockout]\n"
           "                   [--threshold N] [--labels FILE] [--count N] [--jobs J]\n"
           "                   [--batch B] [--raw] [--float-model FLOAT.kgf]\n"
-          "                   [--preds OUT.bin] [--logits OUT.bin] [--force] [--json]\n"
+          "                   [--preds OUT.bin] [--logits OUT.bin] [--force] [--legacy]\n"
+          "                   [--json]\n"
           "\n"
           "Open a back-end, provision the key file's keys and wrong-key policy, load the\n"
-          "model (the device checks the key against the model's key check value) and\n"
+          "model (the device checks the key against the model's key check value and,\n"
+          "for a version-2 model, verifies its tag) and\n"
           "run the images through it. Prints one predicted class per line, or with\n"
           "--json one object: backend, geometry, images, accuracy (with --labels),\n"
           "float_agreement and float_accuracy (with --float-model), cycles_per_inference\n"
           "(sum of the layers' cycles / images), utilisation (ideal / actual cycles),\n"
           "sim_cycles, host_seconds (wall time of the run), sim_cycles_per_second,\n"
-          "the predictions' CRC-32C (or their path), key_ok, crypt, sign.\n"
+          "the predictions' CRC-32C (or their path), key_ok, crypt, sign,\n"
+          "format_version, auth, legacy.\n"
           "\n"
           "  --model FILE        locked model (.kgm, kgmac lock)\n"
           "  --images FILE       IDX images (gzipped or plain, e.g. Fashion-MNIST\n"
@@ -56,6 +59,9 @@ static void help(FILE *out) {
           "                      after --threshold failed checks)\n"
           "  --threshold N       lockout threshold, 1..255 (default 3); the failure count\n"
           "                      lives in the device, and each run opens fresh devices\n"
+          "  --legacy            provision POLICY.LEGACY = 1: also run format-version-1\n"
+          "                      models (no tag, device keys used directly); by default\n"
+          "                      the device refuses them (status %d)\n"
           "  --labels FILE       IDX labels: report the accuracy; every label must be a\n"
           "                      class of the model (0..9 for ten outputs)\n"
           "  --count N           run the first N images (default all)\n"
@@ -73,7 +79,7 @@ static void help(FILE *out) {
           "                      \"refused\": true and \"status\", and the exit status is 1\n"
           "\n"
           "A progress bar is drawn on stderr when it is a terminal.\n",
-          MAX_JOBS);
+          KG_E_UNAUTH, MAX_JOBS);
 }
 
 typedef struct job {
@@ -171,7 +177,7 @@ static int read_raw(const char *path, size_t in_size, uint32_t count, int8_t **i
 typedef struct args {
   const char *model, *keys, *backend, *policy_s, *images, *labels, *float_model, *preds, *logits;
   uint32_t policy, threshold, count, jobs, batch;
-  int json, idx, raw, force;
+  int json, idx, raw, force, legacy;
 } args;
 
 /* The inputs, already quantized, and what is known about them. */
@@ -225,6 +231,7 @@ static int parse_args(int argc, char **argv, args *a) {
                          {"raw", 0, NULL, &a->raw},
                          {"force", 0, NULL, &a->force},
                          {"json", 0, NULL, &a->json},
+                         {"legacy", 0, NULL, &a->legacy},
                          {NULL, 0, NULL, NULL}};
   if (kg_parse_opts(CMD, argc, argv, opts) != KG_EXIT_OK) return KG_EXIT_USAGE;
   if (!a->model || !*a->model || !a->images || !*a->images) {
@@ -505,6 +512,7 @@ static int run(int argc, char **argv) {
     }
     keys.policy = a.policy;
     keys.threshold = a.threshold;
+    keys.legacy = a.legacy ? 1u : 0u;
   }
   if (load_inputs(&a, &hdr, &x) != KG_EXIT_OK) goto done;
   if (a.float_model) {
@@ -531,9 +539,12 @@ static int run(int argc, char **argv) {
            a.backend, hdr.rows, hdr.cols, hdr.rows, hdr.cols);
     printf(" \"model\": ");
     kg_json_str(stdout, a.model);
-    printf(", \"crypt\": \"%s\", \"sign\": %s, \"key_ok\": %s, \"policy\": \"%s\",\n",
+    printf(", \"crypt\": \"%s\", \"sign\": %s, \"format_version\": %u, \"auth\": %s, "
+           "\"key_ok\": %s, \"policy\": \"%s\", \"legacy\": %s,\n",
            kgm_crypt_name(hdr.crypt), (hdr.flags & KGM_FLAG_SIGN) ? "true" : "false",
-           r.key_ok ? "true" : "false", kg_cli_policy_name(a.policy));
+           hdr.version, (hdr.flags & KGM_FLAG_AUTH) ? "true" : "false",
+           r.key_ok ? "true" : "false", kg_cli_policy_name(a.policy),
+           a.legacy ? "true" : "false");
     printf(" \"images\": %u, \"jobs\": %u, \"batch\": %u,\n", n, r.jobs, a.batch);
     if (x.labels) printf(" \"correct\": %u, \"accuracy\": %.6f,\n", correct, (double)correct / n);
     if (a.float_model) {

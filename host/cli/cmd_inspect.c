@@ -37,6 +37,19 @@ static void print_text(const char *path, long long size, const kgm_model *m) {
          m->rows, m->cols);
   printf("  flags       0x%08x\n", m->flags);
   printf("  sign lock   %s\n", (m->flags & KGM_FLAG_SIGN) ? "on" : "off");
+  if (m->flags & KGM_FLAG_AUTH) {
+    printf("  AUTH        on: per-model keys, tag over bytes [0, %u) (auth_size %u)\n",
+           m->auth_size, m->auth_size);
+    printf("  tag         ");
+    kg_hex(stdout, m->tag, sizeof m->tag);
+    printf(" (AES-CMAC; only the device can check it)\n");
+  } else {
+    printf("  AUTH        off%s\n", m->version < 2u && (m->crypt != KGM_CRYPT_NONE ||
+                                                         (m->flags & KGM_FLAG_SIGN))
+                                        ? " (version 1: the device keys directly; refused "
+                                          "unless the device allows legacy models)"
+                                        : "");
+  }
   if (m->crypt == KGM_CRYPT_NONE)
     printf("  crypt       none\n");
   else
@@ -82,6 +95,9 @@ static void print_json(const char *path, long long size, const kgm_model *m) {
   kg_hex(stdout, m->nonce, sizeof m->nonce);
   printf("\", \"kcv\": \"");
   kg_hex(stdout, m->kcv, sizeof m->kcv);
+  printf("\", \"auth\": %s, \"auth_size\": %u, \"tag\": \"",
+         (m->flags & KGM_FLAG_AUTH) ? "true" : "false", m->auth_size);
+  kg_hex(stdout, m->tag, sizeof m->tag);
   printf("\",\n \"input\": {\"h\": %u, \"w\": %u, \"c\": %u, \"scale\": %.9g, \"zero\": %d},\n",
          m->in_h, m->in_w, m->in_c, (double)m->in_scale, m->in_zero);
   printf(" \"params_bytes\": %zu, \"weight_bytes\": %zu, \"crc32c\": \"0x%08x\",\n",

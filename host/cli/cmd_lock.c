@@ -13,23 +13,29 @@ static const char *const CMD = "lock";
 static void help(FILE *out) {
   fprintf(out,
           "usage: kgmac lock --model MODEL.kgq --keys KEYS.kgk --out MODEL.kgm\n"
-          "                  [--crypt deeplock|ctr|none] [--no-sign] [--force]\n"
+          "                  [--crypt ctr|deeplock|none] [--no-sign] [--force]\n"
           "       kgmac lock --model MODEL.kgq --out MODEL.kgm --crypt none --no-sign\n"
           "                  [--rows R --cols C] [--force]\n"
           "\n"
           "Lock an unlocked int8 model (.kgq, from kgmac quantize) for the array\n"
           "geometry of the key file: sign-lock every weight with the sign key\n"
           "(W[k][n] negated where key[k mod R][n mod C] is 1), lay the weights out in\n"
-          "the order the hardware reads them, then encrypt the weight image with the AES\n"
-          "key, and write a .kgm (docs/model-format.md) that records the geometry, the\n"
-          "lock modes, a random nonce and the key check value. Prints one summary line.\n"
+          "the order the hardware reads them, fill every padding byte with random bytes,\n"
+          "encrypt the weight image, and write a version-2 .kgm (docs/model-format.md)\n"
+          "that records the geometry, the lock modes, a random nonce, the key check value\n"
+          "and an AES-CMAC tag. The weight key, the tag key and a sign-key mask are\n"
+          "derived from the key file's AES key and the nonce (docs/spec.md 11.1), so each\n"
+          "model has its own keys and only a device with that AES key can authenticate\n"
+          "it. Prints one summary line.\n"
           "\n"
           "  --model FILE   unlocked int8 model (.kgq)\n"
           "  --keys FILE    key file (kgmac keygen); not needed with --crypt none --no-sign\n"
           "  --out FILE     .kgm to write; an existing file is kept unless --force;\n"
           "                 a directory, FIFO, device or socket is never replaced\n"
-          "  --crypt MODE   deeplock (default: AES key-schedule keystream, Deep-Lock),\n"
-          "                 ctr (AES-CTR, the secure mode) or none\n"
+          "  --crypt MODE   ctr (default: AES-CTR, the secure mode), deeplock (the AES\n"
+          "                 key-schedule keystream of Deep-Lock; prints a warning: one\n"
+          "                 known run of key-length bytes of the image gives its key,\n"
+          "                 docs/security.md) or none\n"
           "  --no-sign      do not apply the sign key\n"
           "  --rows R, --cols C\n"
           "                 geometry of an unlocked model (no --keys; default %ux%u)\n"
@@ -65,7 +71,7 @@ static int run(int argc, char **argv) {
     kg_err(CMD, "--model MODEL.kgq and --out MODEL.kgm are required");
     return KG_EXIT_USAGE;
   }
-  uint32_t crypt = KGM_CRYPT_DEEPLOCK;
+  uint32_t crypt = KGM_CRYPT_CTR;
   if (crypt_s && parse_crypt(crypt_s, &crypt)) return KG_EXIT_USAGE;
   const int sign = !no_sign;
   const int need_keys = sign || crypt != KGM_CRYPT_NONE;
@@ -86,11 +92,17 @@ static int run(int argc, char **argv) {
   memset(&keys, 0, sizeof keys);
   if (keys_path && kg_cli_read_keys(CMD, keys_path, &keys, &rows, &cols) != KG_EXIT_OK)
     return KG_EXIT_FAIL;
-  if (crypt != KGM_CRYPT_NONE && keys.aes_len == 0) {
-    kg_err(CMD, "key file %s has no AES key; use --crypt none", keys_path);
+  if (need_keys && keys.aes_len == 0) {
+    kg_err(CMD, "key file %s has no AES key (a locked model's keys derive from it)", keys_path);
     kg_keys_wipe(&keys);
     return KG_EXIT_FAIL;
   }
+
+  if (crypt == KGM_CRYPT_DEEPLOCK)
+    fprintf(stderr,
+            "kgmac lock: warning: deeplock is not secure: one known 16-byte run of the weight "
+            "image (24 or 32 bytes with AES-192/256) gives the model's weight key "
+            "(docs/security.md); use --crypt ctr\n");
 
   int ret = KG_EXIT_FAIL;
   char detail[KG_DETAIL_LEN > KGML_DETAIL_LEN ? KG_DETAIL_LEN : KGML_DETAIL_LEN] = "";
@@ -123,9 +135,10 @@ static int run(int argc, char **argv) {
   }
   char aes[16] = "";
   if (crypt != KGM_CRYPT_NONE) snprintf(aes, sizeof aes, " AES-%u", keys.aes_len * 8);
-  printf("locked %s -> %s: %u layers for %ux%u, sign %s, crypt %s%s, %zu weight bytes\n", model,
-         out, m.n_layers, rows, cols, sign ? "on" : "off", kgm_crypt_name(crypt), aes,
-         m.wimg_len);
+  printf("locked %s -> %s: version %u, %u layers for %ux%u, sign %s, crypt %s%s, auth %s, %zu "
+         "weight bytes\n",
+         model, out, m.version, m.n_layers, rows, cols, sign ? "on" : "off",
+         kgm_crypt_name(crypt), aes, (m.flags & KGM_FLAG_AUTH) ? "on" : "off", m.wimg_len);
   ret = KG_EXIT_OK;
 done:
   kgm_model_free(&m);

@@ -2,7 +2,9 @@
  * kg_keysweep: accuracy of a locked model against the number of wrong
  * sign-key bits (docs/results.md, Key sensitivity).
  *
- * The model is locked once with the right keys (Deep-Lock + sign key). For
+ * The model is locked once with the right keys (AES-CTR + sign key, the
+ * default lock: version 2, so the sign key in use is the device sign key
+ * XOR the model's mask, and b wrong device bits are b wrong bits of it). For
  * each point b in 0, 1, 2, 4, ..., R*C, `trials` keys are drawn that keep
  * the right AES key and differ from the right sign key in exactly b bits
  * (distinct positions, seeded); each is provisioned into a device of the
@@ -154,7 +156,7 @@ int main(int argc, char **argv) {
 
   /* Lock once with the right keys. */
   kgm_model km;
-  kglock_opts lo = {rows, cols, KGM_CRYPT_DEEPLOCK, 1, &right, NULL};
+  kglock_opts lo = {rows, cols, KGM_CRYPT_CTR, 1, &right, NULL, KGM_VERSION};
   uint8_t *file = NULL;
   size_t len = 0;
   rc = kglock_model(&q, &lo, &km, d);

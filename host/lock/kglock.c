@@ -3,7 +3,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "kg_aes.h"
+#include "kg_auth.h"
+#include "kglock_internal.h"
 #include "kgmac/file_io.h"
 #include "kgmac/layer_pack.h"
 #include "kgmac/lock.h"
@@ -14,26 +15,24 @@ static int pow2_side(uint32_t v) {
   return v >= 1 && v <= 64 && (v & (v - 1)) == 0;
 }
 
-/* The hardware K of layer l: an FC layer after a convolution reads the
- * convolution's pixels at their device stride (kg_pack_fc_after_conv_k). */
-static uint64_t hw_k(const kg_qmodel *q, uint32_t l) {
-  const kg_qlayer *L = &q->layers[l];
-  if (L->type == KGQ_FC && l > 0 && q->layers[l - 1].type == KGQ_CONV && L->in_c % 16u)
-    return kg_pack_fc_after_conv_k(L->in_h, L->in_w, L->in_c);
-  return L->K;
-}
-
 static int check_opts(const kg_qmodel *q, const kglock_opts *o, char *detail) {
   if (!pow2_side(o->rows) || !pow2_side(o->cols) || o->rows * o->cols > 1024u)
     return LOCK_FAIL(KG_E_INVAL, "geometry %ux%u (powers of two 1..64, rows*cols <= 1024)",
                      o->rows, o->cols);
   if (o->crypt > KGM_CRYPT_CTR) return LOCK_FAIL(KG_E_INVAL, "crypt mode %u", o->crypt);
-  if ((o->crypt != KGM_CRYPT_NONE || o->sign) && !o->keys)
-    return LOCK_FAIL(KG_E_INVAL, "locking needs keys");
-  if (o->crypt != KGM_CRYPT_NONE && o->keys->aes_len != 16 && o->keys->aes_len != 24 &&
-      o->keys->aes_len != 32)
+  if (o->version != 0 && (o->version < KGM_VERSION_MIN || o->version > KGM_VERSION))
+    return LOCK_FAIL(KG_E_INVAL, "format version %u (%u or %u)", o->version, KGM_VERSION_MIN,
+                     KGM_VERSION);
+  const int keyed = o->crypt != KGM_CRYPT_NONE || o->sign;
+  if (keyed && !o->keys) return LOCK_FAIL(KG_E_INVAL, "locking needs keys");
+  /* Version 2 derives every model key from the device AES key, so a
+   * sign-only model needs it too. */
+  const int need_aes = o->crypt != KGM_CRYPT_NONE || (keyed && o->version != 1u);
+  if (need_aes && o->keys->aes_len != 16 && o->keys->aes_len != 24 && o->keys->aes_len != 32)
     return LOCK_FAIL(KG_E_INVAL, "%s needs an AES key of 16, 24 or 32 bytes (have %u)",
-                     kgm_crypt_name(o->crypt), o->keys->aes_len);
+                     o->crypt != KGM_CRYPT_NONE ? kgm_crypt_name(o->crypt)
+                                                : "a version-2 sign lock (its keys derive from it)",
+                     o->keys->aes_len);
   if (o->sign && o->keys->sign_bits != o->rows * o->cols)
     return LOCK_FAIL(KG_E_INVAL, "sign key has %u bits, a %ux%u array needs %u", o->keys->sign_bits,
                      o->rows, o->cols, o->rows * o->cols);
@@ -50,29 +49,11 @@ static int check_opts(const kg_qmodel *q, const kglock_opts *o, char *detail) {
     if (L->out_c > KGM_MAX_CHANNELS || (L->type == KGQ_CONV && L->in_c > KGM_MAX_CHANNELS))
       return LOCK_FAIL(KG_E_TOO_BIG, "layer %u: %u -> %u channels (limit %u)", l, L->in_c,
                        L->out_c, KGM_MAX_CHANNELS);
-    if (hw_k(q, l) > KGM_MAX_K)
+    if (kglock_hw_k(q, l) > KGM_MAX_K)
       return LOCK_FAIL(KG_E_TOO_BIG, "layer %u: K = %llu (limit %u)", l,
-                       (unsigned long long)hw_k(q, l), KGM_MAX_K);
+                       (unsigned long long)kglock_hw_k(q, l), KGM_MAX_K);
   }
   return KG_OK;
-}
-
-/* W as the hardware multiplies it: K_hw x N, with zero rows for the
- * padding bytes of each input pixel when hw_k() pads. */
-static int8_t *hw_weights(const kg_qmodel *q, uint32_t l, uint32_t khw) {
-  const kg_qlayer *L = &q->layers[l];
-  int8_t *W = calloc((size_t)khw * L->N, 1);
-  if (!W) return NULL;
-  if (khw == L->K) {
-    memcpy(W, L->W, (size_t)L->K * L->N);
-    return W;
-  }
-  const uint32_t c = L->in_c, cp = (uint32_t)kg_pack_act_stride(c);
-  for (uint32_t k = 0; k < L->K; k++) {
-    const size_t row = (size_t)(k / c) * cp + k % c;
-    memcpy(W + row * L->N, L->W + (size_t)k * L->N, L->N);
-  }
-  return W;
 }
 
 int kglock_model(const kg_qmodel *q, const kglock_opts *opts, kgm_model *out, char *detail) {
@@ -84,12 +65,14 @@ int kglock_model(const kg_qmodel *q, const kglock_opts *opts, kgm_model *out, ch
   if (rc != KG_OK) return rc;
   const kg_geom g = {opts->rows, opts->cols};
 
-  out->version = KGM_VERSION;
-  out->flags = opts->sign ? KGM_FLAG_SIGN : 0u;
+  const int keyed = opts->crypt != KGM_CRYPT_NONE || opts->sign;
+  out->version = opts->version ? opts->version : KGM_VERSION;
+  const int auth = out->version >= 2u && keyed;
+  out->flags = (opts->sign ? KGM_FLAG_SIGN : 0u) | (auth ? KGM_FLAG_AUTH : 0u);
   out->rows = opts->rows;
   out->cols = opts->cols;
   out->crypt = opts->crypt;
-  out->aes_len = opts->crypt != KGM_CRYPT_NONE ? opts->keys->aes_len : 0u;
+  out->aes_len = opts->crypt != KGM_CRYPT_NONE || auth ? opts->keys->aes_len : 0u;
   out->in_h = q->in_h;
   out->in_w = q->in_w;
   out->in_c = q->in_c;
@@ -104,7 +87,7 @@ int kglock_model(const kg_qmodel *q, const kglock_opts *opts, kgm_model *out, ch
   for (uint32_t l = 0; l < q->n_layers; l++) {
     const kg_qlayer *Q = &q->layers[l];
     kgm_layer *L = &out->layers[l];
-    const uint32_t khw = (uint32_t)hw_k(q, l);
+    const uint32_t khw = (uint32_t)kglock_hw_k(q, l);
     L->type = Q->type;
     L->relu = Q->relu;
     if (Q->type == KGQ_FC) {
@@ -145,12 +128,41 @@ int kglock_model(const kg_qmodel *q, const kglock_opts *opts, kgm_model *out, ch
     return LOCK_FAIL(KG_E_NOMEM, "out of memory");
   }
 
-  /* (1) hardware layout, (2) sign lock, (3) tiles and parameters. */
+  /* The nonce, the device key and (version 2) the model's keys. */
+  const uint32_t bits = opts->rows * opts->cols;
+  kg_aes_key dev;
+  kg_model_keys mk;
+  uint8_t eff_sign[KG_SIGN_MASK_MAX];
+  memset(&dev, 0, sizeof dev);
+  memset(&mk, 0, sizeof mk);
+  memset(eff_sign, 0, sizeof eff_sign);
+  const kg_aes_key *wkey = &dev;
   const uint8_t *key_s = opts->sign ? opts->keys->sign_key : NULL;
+  if (out->aes_len) {
+    if (opts->nonce)
+      memcpy(out->nonce, opts->nonce, sizeof out->nonce);
+    else
+      rc = kg_urandom(out->nonce, 12, detail);
+    if (rc == KG_OK && kg_aes_key_init(&dev, opts->keys->aes_key, out->aes_len) != KG_AES_OK)
+      rc = LOCK_FAIL(KG_E_INVAL, "bad AES key");
+    if (rc == KG_OK) kg_kcv(&dev, out->nonce, out->kcv);
+  }
+  if (rc == KG_OK && auth) {
+    if (kg_model_keys_derive(&dev, out->nonce, bits, &mk) != KG_AES_OK)
+      rc = LOCK_FAIL(KG_E_INVAL, "cannot derive the model keys");
+    wkey = &mk.enc;
+    if (key_s) {
+      kg_model_sign_key(&mk, opts->keys->sign_key, bits, eff_sign);
+      key_s = eff_sign;
+    }
+  }
+
+  /* (1) hardware layout, (2) sign lock, (3) tiles and parameters,
+   * (3b) version 2: random padding. */
   for (uint32_t l = 0; l < q->n_layers && rc == KG_OK; l++) {
     const kg_qlayer *Q = &q->layers[l];
     const kgm_layer *L = &out->layers[l];
-    int8_t *W = hw_weights(q, l, L->K);
+    int8_t *W = kglock_hw_rows(q, l, L->K, Q->W);
     if (!W) {
       rc = LOCK_FAIL(KG_E_NOMEM, "out of memory for layer %u", l);
       break;
@@ -162,26 +174,21 @@ int kglock_model(const kg_qmodel *q, const kglock_opts *opts, kgm_model *out, ch
          kg_pack_params(L->N, Q->bias, Q->mult, Q->shift, out->params + L->p_off,
                         16u * (size_t)L->N) != KG_REF_OK))
       rc = LOCK_FAIL(KG_E_LAYER, "layer %u: cannot pack", l);
+    if (rc == KG_OK && auth)
+      rc = kglock_random_padding(q, l, L, g, out->wimg + L->w_off, detail);
     free(W);
   }
 
   /* (4) encryption over the whole image, position = offset. */
   if (rc == KG_OK && opts->crypt != KGM_CRYPT_NONE) {
-    if (opts->nonce)
-      memcpy(out->nonce, opts->nonce, sizeof out->nonce);
-    else
-      rc = kg_urandom(out->nonce, 12, detail);
-    kg_aes_key ak;
-    if (rc == KG_OK && kg_aes_key_init(&ak, opts->keys->aes_key, opts->keys->aes_len) != KG_AES_OK)
-      rc = LOCK_FAIL(KG_E_INVAL, "bad AES key");
-    if (rc == KG_OK) {
-      const int r = kg_crypt_encrypt((int)opts->crypt, &ak, out->nonce, 0, out->wimg, out->wimg_len);
-      if (r != KG_AES_OK)
-        rc = LOCK_FAIL(KG_E_INVAL, "encryption failed: %s", kg_aes_strerror(r));
-      kg_kcv(&ak, out->nonce, out->kcv);
-      kg_aes_key_wipe(&ak);
-    }
+    const int r = kg_crypt_encrypt((int)opts->crypt, wkey, out->nonce, 0, out->wimg, out->wimg_len);
+    if (r != KG_AES_OK) rc = LOCK_FAIL(KG_E_INVAL, "encryption failed: %s", kg_aes_strerror(r));
   }
+  /* (5) version 2: the tag over header .. weight image. */
+  if (rc == KG_OK && auth) rc = kglock_tag(out, &mk.mac, detail);
+  kg_model_keys_wipe(&mk);
+  kg_aes_key_wipe(&dev);
+  for (volatile uint8_t *p = eff_sign; p < eff_sign + sizeof eff_sign; p++) *p = 0;
   if (rc == KG_OK) rc = kgm_validate(out, detail);
   if (rc != KG_OK) kgm_model_free(out);
   return rc;

@@ -131,7 +131,7 @@ TEST(AttackAdv, LockedDeviceAsFooledAsUnlocked) {
   std::vector<uint8_t> adv_pred[2];
   for (int locked = 0; locked < 2; locked++) {
     kglock_opts o{4, 4, locked ? (uint32_t)KGM_CRYPT_DEEPLOCK : (uint32_t)KGM_CRYPT_NONE, locked,
-                  &keys, nonce};
+                  &keys, nonce, KGM_VERSION};
     kgm_model km;
     char d[KG_DETAIL_LEN] = "";
     ASSERT_EQ(KG_OK, kglock_model(&f.q, &o, &km, d)) << d;

@@ -27,7 +27,8 @@ struct Locked {
 
 void lock(Locked &L, kg_qmodel &q, uint32_t crypt, int sign, uint32_t aes_len, uint32_t seed) {
   L.keys = make_keys(4, 4, aes_len, seed);
-  const kglock_opts o = opts_for(L.keys, 4, 4, crypt, sign, fixed_nonce());
+  // Version 1: zero padding and the device key, the files this attack reads.
+  const kglock_opts o = opts_for(L.keys, 4, 4, crypt, sign, fixed_nonce(), 1);
   char d[KG_DETAIL_LEN] = "";
   ASSERT_EQ(kglock_model(&q, &o, &L.m, d), KG_OK) << d;
 }

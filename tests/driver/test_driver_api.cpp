@@ -64,8 +64,9 @@ TEST(DriverApi, QueryReportsTheDevice) {
   EXPECT_STREQ("rtl", i.backend);
   EXPECT_EQ(uint32_t(KG_TEST_RTL_ROWS), i.rows);
   EXPECT_EQ(uint32_t(KG_TEST_RTL_COLS), i.cols);
-  EXPECT_EQ(0x1u, i.version >> 16);
+  EXPECT_EQ(0x2u, i.version >> 16);  // register map 2.x
   EXPECT_EQ(64ull << 20, i.dram_size);
+  EXPECT_EQ(0u, i.legacy);  // POLICY.LEGACY resets to 0: authenticated models only
   // The model back-end takes any geometry it supports.
   kg_open_opts o{};
   o.rows = 4;
@@ -300,6 +301,8 @@ TEST(DriverApi, EveryFirmwareStatusMapsToADriverCode) {
   EXPECT_EQ(KG_E_VAULT_LOCKED, kg_map_fw_status(KG_FW_EVAULT));
   EXPECT_EQ(KG_E_TIMEOUT, kg_map_fw_status(KG_FW_ETIMEOUT));
   EXPECT_EQ(KG_E_BUS, kg_map_fw_status(KG_FW_EBUS));
+  EXPECT_EQ(KG_E_AUTH, kg_map_fw_status(KG_FW_EAUTH));
+  EXPECT_EQ(KG_E_UNAUTH, kg_map_fw_status(KG_FW_ENOTAUTH));
   for (int s : {KG_FW_EDESC_MAGIC, KG_FW_EDESC_OP, KG_FW_EDESC_ZERO, KG_FW_EDESC_ALIGN,
                 KG_FW_EDESC_BIG, KG_FW_EDESC_CRYPT, KG_FW_EDESC_RSVD})
     EXPECT_EQ(KG_E_HW, kg_map_fw_status(s)) << kg_fw_strstatus(s);

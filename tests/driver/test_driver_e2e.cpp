@@ -23,53 +23,47 @@ using kgd::QModel;
 
 constexpr uint32_t kImages = 20;
 
-// FC+FC on a 37-value input; conv+conv+FC on a 6x6x3 image (channel counts
-// not multiples of 16, so the FC reads 16-byte pixels).
-void fc_fc(std::mt19937_64& rng, kg_qmodel* q) {
-  kgd::random_qmodel(rng, 1, 1, 37, {{false, 19}, {false, 10, 0, 1, 0, false}}, q);
-}
-void conv_conv_fc(std::mt19937_64& rng, kg_qmodel* q) {
-  kgd::random_qmodel(rng, 6, 6, 3,
-                     {{true, 5, 3, 1, 1}, {true, 12, 3, 2, 1}, {false, 10, 0, 1, 0, false}}, q);
-}
+using kgd::conv_conv_fc;
+using kgd::fc_fc;
 
-class DriverE2E : public ::testing::TestWithParam<const char*> {
+// Back-end and .kgm format version: version 2 (authenticated, the default)
+// on a device with POLICY.LEGACY = 0, version 1 (device keys directly) on
+// one provisioned with LEGACY = 1.
+struct E2EParam {
+  const char* backend;
+  uint32_t version;
+};
+
+class DriverE2E : public ::testing::TestWithParam<E2EParam> {
  protected:
-  void SetUp() override { reopen(nullptr); }
+  void SetUp() override {
+    reopen(nullptr);
+    if (HasFatalFailure()) return;
+    // A device without register map 2.0's LEGACY (and VERIFY) cannot run
+    // either kind of keyed model under this driver.
+    if (!kgd::has_auth(dev.get(), keys))
+      GTEST_SKIP() << backend() << " has no POLICY.LEGACY (no VERIFY) in this build";
+    reopen(nullptr);
+  }
+  const char* backend() const { return GetParam().backend; }
+  uint32_t version() const { return GetParam().version; }
   void reopen(const kg_open_opts* o) {
     dev.reset();
-    kg_dev* d = nullptr;
-    char err[KG_DETAIL_LEN] = {0};
-    ASSERT_EQ(KG_OK, kg_open(&d, GetParam(), o, err)) << err;
-    dev.reset(d);
-    kg_dev_info info{};
-    ASSERT_EQ(KG_OK, kg_dev_query(dev.get(), &info));
-    R = info.rows;
-    C = info.cols;
+    dev = kgd::open_device(backend(), o, &R, &C);
+    ASSERT_TRUE(dev);
     keys = kgd::random_keys(rng, 16, R, C);
     for (auto& b : nonce) b = uint8_t(rng());
   }
   std::vector<uint8_t> lock(const kg_qmodel& q, uint32_t crypt, bool sign, const kg_keys& k) {
     KgmModel km;
-    kgd::test_lock(q, R, C, crypt, sign, k, nonce, &km.m);
+    kgd::test_lock(q, R, C, crypt, sign, k, nonce, &km.m, version(), rng());
     return kgd::serialize(km.m);
   }
   Model load(const std::vector<uint8_t>& file, int want = KG_OK) {
-    kg_model* m = reinterpret_cast<kg_model*>(0x1);
-    const int rc = kg_model_load_buffer(dev.get(), file.data(), file.size(), &m);
-    EXPECT_EQ(want, rc) << kg_strerror(rc) << ": " << kg_last_error(dev.get());
-    if (rc != KG_OK) {
-      EXPECT_EQ(nullptr, m);
-    }
-    return Model(rc == KG_OK ? m : nullptr);
+    return kgd::load_model(dev.get(), file, want);
   }
   std::vector<int8_t> infer(kg_model* m, const std::vector<int8_t>& in, uint32_t n) {
-    kg_model_info mi{};
-    EXPECT_EQ(KG_OK, kg_model_query(m, &mi));
-    std::vector<int8_t> out((size_t)n * mi.output_size, 0x5a);
-    const int rc = kg_infer(m, in.data(), n, out.data());
-    EXPECT_EQ(KG_OK, rc) << kg_strerror(rc) << ": " << kg_last_error(dev.get());
-    return out;
+    return kgd::infer_ok(dev.get(), m, in, n);
   }
   // Load q locked per (crypt, sign), run kImages random inputs, compare.
   void run_exact(const kg_qmodel& q, uint32_t crypt, bool sign) {
@@ -88,15 +82,20 @@ class DriverE2E : public ::testing::TestWithParam<const char*> {
     kg_perf_info p{};
     ASSERT_EQ(KG_OK, kg_perf(m.get(), &p));
     EXPECT_EQ(kImages, p.inferences);
-    std::printf("[ perf ] %s %u layers %s%s: %.0f cycles/image (layers", GetParam(), p.n_layers,
+    std::printf("[ perf ] %s v%u %u layers %s%s: %.0f cycles/image (layers", backend(),
+                version(), p.n_layers,
                 kgm_crypt_name(crypt), sign ? "+sign" : "", double(p.total.cycles) / kImages);
     for (uint32_t l = 0; l < p.n_layers; l++)
       std::printf(" %.0f", double(p.layer[l].cycles) / kImages);
     std::printf("), util %.3f, dec_stall %llu\n", p.total.util,
                 (unsigned long long)p.total.dec_stall);
   }
+  // Provision k, with LEGACY set for version-1 models.
   int provision(const kg_keys& k, int lock_vault = 0) {
-    const int rc = kg_keys_provision(dev.get(), &k, lock_vault);
+    kg_keys kk = k;
+    kk.legacy = version() == 1 ? 1u : 0u;
+    const int rc = kg_keys_provision(dev.get(), &kk, lock_vault);
+    kg_keys_wipe(&kk);
     return rc;
   }
 
@@ -172,7 +171,7 @@ TEST_P(DriverE2E, KglockModelsAreExactInEveryMode) {
       for (int sign : {0, 1}) {
         SCOPED_TRACE(std::string(kind ? "conv+conv+fc " : "fc+fc ") + kgm_crypt_name(crypt) +
                      (sign ? " sign" : ""));
-        const kglock_opts o = kgmtest::opts_for(keys, R, C, crypt, sign, nonce);
+        const kglock_opts o = kgmtest::opts_for(keys, R, C, crypt, sign, nonce, version());
         KgmModel km;
         char detail[KG_DETAIL_LEN] = {0};
         ASSERT_EQ(KG_OK, kglock_model(&q.q, &o, &km.m, detail)) << detail;
@@ -234,7 +233,8 @@ TEST_P(DriverE2E, GeneratedKeysAndFileLoad) {
   QModel q;
   conv_conv_fc(rng, &q.q);
   const auto file = lock(q.q, KGM_CRYPT_CTR, true, k);
-  const std::string path = ::testing::TempDir() + "kg_test_driver_" + GetParam() + ".kgm";
+  const std::string path = ::testing::TempDir() + "kg_test_driver_" + backend() + "_v" +
+                           std::to_string(version()) + ".kgm";
   FILE* f = std::fopen(path.c_str(), "wb");
   ASSERT_NE(nullptr, f);
   ASSERT_EQ(file.size(), std::fwrite(file.data(), 1, file.size(), f));
@@ -323,7 +323,7 @@ TEST_P(DriverE2E, PerfCountersAreConsistent) {
   EXPECT_GT(p.host_seconds, 0.0);
   std::printf("[ perf ] %s conv+conv+fc, %u images: %llu cycles (%.0f/image), ideal %llu, util %.3f, "
               "dec_stall %llu, sim %llu\n",
-              GetParam(), kImages, (unsigned long long)p.total.cycles,
+              backend(), kImages, (unsigned long long)p.total.cycles,
               double(p.total.cycles) / kImages, (unsigned long long)p.total.ideal, p.total.util,
               (unsigned long long)p.total.dec_stall, (unsigned long long)p.sim_cycles);
   // Counting goes on, and resets.
@@ -376,8 +376,15 @@ TEST_P(DriverE2E, WrongKeyUnderRefuseIsRefused) {
     EXPECT_FALSE(m);
     EXPECT_NE(std::string(), kg_last_error(dev.get()));
   }
-  // An unencrypted model needs no AES key and still runs.
-  run_exact(q.q, KGM_CRYPT_NONE, true);
+  if (version() == 1) {
+    // A version-1 model that is not encrypted uses no AES key and runs.
+    run_exact(q.q, KGM_CRYPT_NONE, true);
+  } else {
+    // Version 2 derives even a sign-only model's keys from the AES key.
+    load(lock(q.q, KGM_CRYPT_NONE, true, keys), KG_E_WRONG_KEY);
+  }
+  // A model that uses no key runs.
+  run_exact(q.q, KGM_CRYPT_NONE, false);
 }
 
 TEST_P(DriverE2E, WrongKeyUnderRunGivesGarbage) {
@@ -466,6 +473,8 @@ TEST_P(DriverE2E, LockedVaultRefusesNewKeys) {
 TEST_P(DriverE2E, MissingKeysAreReported) {
   QModel q;
   fc_fc(rng, &q.q);
+  kg_keys none{};  // no keys, only the policy (LEGACY for version 1)
+  ASSERT_EQ(KG_OK, provision(none));
   load(lock(q.q, KGM_CRYPT_CTR, false, keys), KG_E_NOKEY);
   load(lock(q.q, KGM_CRYPT_NONE, true, keys), KG_E_NOKEY);
   // An AES key alone: sign-locked models still lack their key.
@@ -478,7 +487,8 @@ TEST_P(DriverE2E, MissingKeysAreReported) {
 }
 
 // Two encrypted models with different nonces: each run re-checks its own
-// KCV when the vault last checked the other's.
+// KCV (version 1) or is authenticated again (version 2) when the device
+// last checked or verified the other.
 TEST_P(DriverE2E, TwoModelsShareTheDevice) {
   ASSERT_EQ(KG_OK, provision(keys));
   QModel qa, qb;
@@ -568,8 +578,13 @@ TEST_P(DriverE2E, ClosedDeviceLeavesModelsInert) {
   kg_model_free(m);
 }
 
-std::string backend_name(const ::testing::TestParamInfo<const char*>& i) { return i.param; }
-INSTANTIATE_TEST_SUITE_P(Backends, DriverE2E, ::testing::Values("rtl", "model"), backend_name);
+std::string backend_name(const ::testing::TestParamInfo<E2EParam>& i) {
+  return std::string(i.param.backend) + "_v" + std::to_string(i.param.version);
+}
+INSTANTIATE_TEST_SUITE_P(Backends, DriverE2E,
+                         ::testing::Values(E2EParam{"rtl", 2}, E2EParam{"model", 2},
+                                           E2EParam{"rtl", 1}, E2EParam{"model", 1}),
+                         backend_name);
 
 // The same locked model and inputs on both back-ends: identical outputs.
 TEST(DriverCross, RtlAndModelAgree) {
@@ -589,6 +604,7 @@ TEST(DriverCross, RtlAndModelAgree) {
   ASSERT_EQ(ir.cols, im.cols);
   EXPECT_EQ(ir.version, im.version);
   kg_keys k = kgd::random_keys(rng, 24, ir.rows, ir.cols);
+  if (!kgd::has_auth(dr, k)) GTEST_SKIP() << "rtl has no POLICY.LEGACY (no VERIFY) in this build";
   ASSERT_EQ(KG_OK, kg_keys_provision(dr, &k, 0));
   ASSERT_EQ(KG_OK, kg_keys_provision(dm, &k, 0));
   QModel q;

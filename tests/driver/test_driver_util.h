@@ -6,6 +6,8 @@
 #ifndef KG_TEST_DRIVER_UTIL_H
 #define KG_TEST_DRIVER_UTIL_H
 
+#include <gtest/gtest.h>
+
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
@@ -16,7 +18,7 @@
 #include <vector>
 
 extern "C" {
-#include "kg_aes.h"
+#include "kg_auth.h"
 #include "kgmac/kgm.h"
 #include "kgmac/kgmac.h"
 #include "kgmac/layer_pack.h"
@@ -136,15 +138,22 @@ inline kg_keys random_keys(std::mt19937_64& rng, uint32_t aes_len, uint32_t rows
   return k;
 }
 
+inline std::vector<uint8_t> serialize(const kgm_model& m);
+
 // The test's own locker: q -> .kgm for a rows x cols array (hardware K for
 // an FC after a conv, sign lock, tile packing, encryption at image offsets,
-// KCV), written from docs/top.md and kgmac/kgm.h independently of kglock.
+// KCV), written from docs/top.md, docs/spec.md 11.1 and kgmac/kgm.h
+// independently of kglock. Format version 2 (default) for a keyed model:
+// model keys from kg_auth, sign lock with Sd ^ Ms, random padding (from
+// `pad_rng`), Ke encryption, the tag; version 1: the device keys directly.
 inline void test_lock(const kg_qmodel& q, uint32_t rows, uint32_t cols, uint32_t crypt, bool sign,
-                      const kg_keys& keys, const uint8_t nonce[12], kgm_model* out) {
+                      const kg_keys& keys, const uint8_t nonce[12], kgm_model* out,
+                      uint32_t version = KGM_VERSION, uint64_t pad_seed = 1) {
   std::memset(out, 0, sizeof *out);
   const kg_geom g{rows, cols};
-  out->version = KGM_VERSION;
-  out->flags = sign ? KGM_FLAG_SIGN : 0u;
+  const bool auth = version >= 2 && (crypt != KGM_CRYPT_NONE || sign);
+  out->version = version;
+  out->flags = (sign ? KGM_FLAG_SIGN : 0u) | (auth ? KGM_FLAG_AUTH : 0u);
   out->rows = rows;
   out->cols = cols;
   out->crypt = crypt;
@@ -155,6 +164,25 @@ inline void test_lock(const kg_qmodel& q, uint32_t rows, uint32_t cols, uint32_t
   out->in_zero = q.in_zero;
   out->n_layers = q.n_layers;
   out->layers = xalloc<kgm_layer>(q.n_layers);
+  // Keys: the device's (version 1) or the model's (version 2).
+  kg_aes_key dev_key{}, weight_key{};
+  kg_model_keys mk{};
+  std::vector<uint8_t> sign_key(keys.sign_key, keys.sign_key + sizeof keys.sign_key);
+  if (crypt != KGM_CRYPT_NONE || auth) {
+    out->aes_len = keys.aes_len;
+    std::memcpy(out->nonce, nonce, 12);
+    if (kg_aes_key_init(&dev_key, keys.aes_key, keys.aes_len) != KG_AES_OK)
+      throw std::runtime_error("kg_aes_key_init");
+    kg_kcv(&dev_key, out->nonce, out->kcv);
+    weight_key = dev_key;
+  }
+  if (auth) {
+    if (kg_model_keys_derive(&dev_key, out->nonce, rows * cols, &mk) != KG_AES_OK)
+      throw std::runtime_error("kg_model_keys_derive");
+    weight_key = mk.enc;
+    kg_model_sign_key(&mk, keys.sign_key, rows * cols, sign_key.data());
+  }
+  std::mt19937_64 pad_rng(pad_seed);
   std::vector<uint8_t> img, par;
   for (uint32_t l = 0; l < q.n_layers; l++) {
     const kg_qlayer& Q = q.layers[l];
@@ -190,9 +218,19 @@ inline void test_lock(const kg_qmodel& q, uint32_t rows, uint32_t cols, uint32_t
       L.in_c = K;
     }
     L.K = K;
+    // Real weights as 1 in the same layout: what packs to 0 is padding.
+    std::vector<int8_t> real((size_t)K * Q.N, 0);
+    if (K == Q.K) {
+      real.assign(real.size(), 1);
+    } else {
+      const uint32_t c = Q.in_c, cp = r16(c);
+      for (uint32_t p = 0; p < Q.in_h * Q.in_w; p++)
+        for (uint32_t ch = 0; ch < c; ch++)
+          std::memset(&real[((size_t)p * cp + ch) * Q.N], 1, Q.N);
+    }
     std::vector<int8_t> Wl(W.size());
     if (sign) {
-      if (kg_ref_lock_sign(K, Q.N, W.data(), keys.sign_key, g, Wl.data()) != KG_REF_OK)
+      if (kg_ref_lock_sign(K, Q.N, W.data(), sign_key.data(), g, Wl.data()) != KG_REF_OK)
         throw std::runtime_error("kg_ref_lock_sign");
     } else {
       Wl = W;
@@ -203,28 +241,34 @@ inline void test_lock(const kg_qmodel& q, uint32_t rows, uint32_t cols, uint32_t
     img.resize(img.size() + wb);
     if (kg_pack_weights(K, Q.N, Wl.data(), g, img.data() + L.w_off, wb) != KG_REF_OK)
       throw std::runtime_error("kg_pack_weights");
+    if (auth) {
+      std::vector<uint8_t> mask(wb);
+      if (kg_pack_weights(K, Q.N, real.data(), g, mask.data(), wb) != KG_REF_OK)
+        throw std::runtime_error("kg_pack_weights (mask)");
+      for (size_t i = 0; i < wb; i++)
+        if (!mask[i]) img[L.w_off + i] = uint8_t(pad_rng());
+    }
     L.p_off = (uint32_t)par.size();
     par.resize(par.size() + (size_t)Q.N * KGM_PARAM_SIZE);
     if (kg_pack_params(Q.N, Q.bias, Q.mult, Q.shift, par.data() + L.p_off,
                        (size_t)Q.N * KGM_PARAM_SIZE) != KG_REF_OK)
       throw std::runtime_error("kg_pack_params");
   }
-  if (crypt != KGM_CRYPT_NONE) {
-    out->aes_len = keys.aes_len;
-    std::memcpy(out->nonce, nonce, 12);
-    kg_aes_key ak;
-    if (kg_aes_key_init(&ak, keys.aes_key, keys.aes_len) != KG_AES_OK)
-      throw std::runtime_error("kg_aes_key_init");
-    kg_kcv(&ak, out->nonce, out->kcv);
-    if (kg_crypt_encrypt((int)crypt, &ak, out->nonce, 0, img.data(), img.size()) != KG_AES_OK)
-      throw std::runtime_error("kg_crypt_encrypt");
-  }
+  if (crypt != KGM_CRYPT_NONE &&
+      kg_crypt_encrypt((int)crypt, &weight_key, out->nonce, 0, img.data(), img.size()) != KG_AES_OK)
+    throw std::runtime_error("kg_crypt_encrypt");
   out->params_len = par.size();
   out->params = xalloc<uint8_t>(par.size());
   std::memcpy(out->params, par.data(), par.size());
   out->wimg_len = img.size();
   out->wimg = xalloc<uint8_t>(img.size());
   std::memcpy(out->wimg, img.data(), img.size());
+  if (auth) {  // tag over the file up to the end of the weight image
+    const std::vector<uint8_t> f = serialize(*out);
+    out->auth_size = (uint32_t)(f.size() - KGM_TAG_SIZE - 4);
+    kg_cmac(&mk.mac, f.data(), out->auth_size, out->tag);
+  }
+  kg_model_keys_wipe(&mk);
 }
 
 inline std::vector<uint8_t> serialize(const kgm_model& m) {
@@ -263,6 +307,69 @@ inline std::vector<int8_t> random_input(std::mt19937_64& rng, size_t n) {
   std::vector<int8_t> v(n);
   for (auto& x : v) x = int8_t(rng());
   return v;
+}
+
+// ---- helpers of the test fixtures (gtest assertions) ----
+
+// FC+FC on a 37-value input; conv+conv+FC on a 6x6x3 image (channel counts
+// not multiples of 16, so the FC reads 16-byte pixels).
+inline void fc_fc(std::mt19937_64& rng, kg_qmodel* q) {
+  random_qmodel(rng, 1, 1, 37, {{false, 19}, {false, 10, 0, 1, 0, false}}, q);
+}
+inline void conv_conv_fc(std::mt19937_64& rng, kg_qmodel* q) {
+  random_qmodel(rng, 6, 6, 3, {{true, 5, 3, 1, 1}, {true, 12, 3, 2, 1}, {false, 10, 0, 1, 0, false}},
+                q);
+}
+
+// kg_open of a back-end (an empty Dev and a test failure if it fails), with
+// the device's geometry in *rows x *cols.
+inline Dev open_device(const char* backend, const kg_open_opts* o, uint32_t* rows,
+                       uint32_t* cols) {
+  kg_dev* d = nullptr;
+  char err[KG_DETAIL_LEN] = {0};
+  const int rc = kg_open(&d, backend, o, err);
+  EXPECT_EQ(KG_OK, rc) << err;
+  Dev dev(rc == KG_OK ? d : nullptr);
+  kg_dev_info info{};
+  if (dev) {
+    EXPECT_EQ(KG_OK, kg_dev_query(dev.get(), &info));
+  }
+  *rows = info.rows;
+  *cols = info.cols;
+  return dev;
+}
+
+// kg_model_load_buffer expecting `want`; the model on success.
+inline Model load_model(kg_dev* dev, const std::vector<uint8_t>& file, int want = KG_OK) {
+  kg_model* m = reinterpret_cast<kg_model*>(0x1);
+  const int rc = kg_model_load_buffer(dev, file.data(), file.size(), &m);
+  EXPECT_EQ(want, rc) << kg_strerror(rc) << ": " << kg_last_error(dev);
+  if (rc != KG_OK) {
+    EXPECT_EQ(nullptr, m);
+  }
+  return Model(rc == KG_OK ? m : nullptr);
+}
+
+// kg_infer of n images, expected to succeed.
+inline std::vector<int8_t> infer_ok(kg_dev* dev, kg_model* m, const std::vector<int8_t>& in,
+                                    uint32_t n) {
+  kg_model_info mi{};
+  EXPECT_EQ(KG_OK, kg_model_query(m, &mi));
+  std::vector<int8_t> out((size_t)n * mi.output_size, 0x5a);
+  const int rc = kg_infer(m, in.data(), n, out.data());
+  EXPECT_EQ(KG_OK, rc) << kg_strerror(rc) << ": " << kg_last_error(dev);
+  return out;
+}
+
+// Whether the device has register map 2.0's POLICY.LEGACY (and so VERIFY):
+// provision k with LEGACY = 1 and read it back. Leaves k provisioned.
+inline bool has_auth(kg_dev* dev, const kg_keys& k) {
+  kg_keys probe = k;
+  probe.legacy = 1;
+  EXPECT_EQ(KG_OK, kg_keys_provision(dev, &probe, 0)) << kg_last_error(dev);
+  kg_dev_info info{};
+  EXPECT_EQ(KG_OK, kg_dev_query(dev, &info));
+  return info.legacy != 0;
 }
 
 }  // namespace kgd

@@ -27,7 +27,8 @@ TEST(KgmStatus, EveryCodeHasItsOwnMessage) {
                        KG_E_OVERLAP,  KG_E_TOO_BIG,  KG_E_GEOMETRY,    KG_E_DEVMEM,
                        KG_E_KEYFILE,  KG_E_KEYPERM,  KG_E_EXISTS,      KG_E_NOKEY,
                        KG_E_WRONG_KEY, KG_E_LOCKED_OUT, KG_E_VAULT_LOCKED, KG_E_DEVICE,
-                       KG_E_TIMEOUT,  KG_E_BUS,      KG_E_HW,          KG_E_STATE};
+                       KG_E_TIMEOUT,  KG_E_BUS,      KG_E_HW,          KG_E_STATE,
+                       KG_E_AUTH,     KG_E_UNAUTH};
   const std::string unknown = kg_strerror(12345);
   std::set<std::string> seen;
   for (int c : codes) {
@@ -49,6 +50,7 @@ static void expect_same_model(const kgm_model &a, const kgm_model &b) {
   EXPECT_EQ(a.aes_len, b.aes_len);
   EXPECT_EQ(0, std::memcmp(a.nonce, b.nonce, 12));
   EXPECT_EQ(0, std::memcmp(a.kcv, b.kcv, 8));
+  EXPECT_EQ(0, std::memcmp(a.tag, b.tag, KGM_TAG_SIZE));
   EXPECT_EQ(a.in_h, b.in_h);
   EXPECT_EQ(a.in_w, b.in_w);
   EXPECT_EQ(a.in_c, b.in_c);
@@ -83,23 +85,66 @@ static void expect_same_model(const kgm_model &a, const kgm_model &b) {
 }
 
 TEST(KgmCodec, RoundTripEveryMode) {
-  for (uint32_t crypt : {KGM_CRYPT_NONE, KGM_CRYPT_DEEPLOCK, KGM_CRYPT_CTR})
-    for (int sign : {0, 1}) {
-      SCOPED_TRACE(std::string(kgm_crypt_name(crypt)) + (sign ? " sign" : ""));
-      kgm_model m;
-      ASSERT_EQ(lock_standard(&m, crypt, sign), KG_OK);
-      const std::vector<uint8_t> b = serialize(&m);
-      ASSERT_FALSE(b.empty());
-      EXPECT_EQ(b.size(), KGM_HEADER_SIZE + 3 * KGM_LAYER_SIZE + m.params_len + m.wimg_len + 4);
-      kgm_model p;
-      char d[KG_DETAIL_LEN];
-      ASSERT_EQ(kgm_parse(&p, b.data(), b.size(), d), KG_OK) << d;
-      expect_same_model(m, p);
-      EXPECT_EQ(p.crc, rd32(b, b.size() - 4));
-      EXPECT_EQ(serialize(&p), b);  // byte-identical second generation
-      kgm_model_free(&p);
-      kgm_model_free(&m);
-    }
+  for (uint32_t version : {1u, 2u})
+    for (uint32_t crypt : {KGM_CRYPT_NONE, KGM_CRYPT_DEEPLOCK, KGM_CRYPT_CTR})
+      for (int sign : {0, 1}) {
+        SCOPED_TRACE("v" + std::to_string(version) + " " + kgm_crypt_name(crypt) +
+                     (sign ? " sign" : ""));
+        kgm_model m;
+        ASSERT_EQ(lock_standard(&m, crypt, sign, 4, 4, 1, version), KG_OK);
+        const bool auth = version == 2 && (crypt != KGM_CRYPT_NONE || sign);
+        EXPECT_EQ(m.version, version);
+        EXPECT_EQ((m.flags & KGM_FLAG_AUTH) != 0, auth);
+        const std::vector<uint8_t> b = serialize(&m);
+        ASSERT_FALSE(b.empty());
+        const size_t auth_size = KGM_HEADER_SIZE + 3 * KGM_LAYER_SIZE + m.params_len + m.wimg_len;
+        EXPECT_EQ(b.size(), auth_size + (auth ? KGM_TAG_SIZE : 0) + 4);
+        EXPECT_EQ(m.auth_size, auth ? auth_size : 0u);
+        kgm_model p;
+        char d[KG_DETAIL_LEN];
+        ASSERT_EQ(kgm_parse(&p, b.data(), b.size(), d), KG_OK) << d;
+        expect_same_model(m, p);
+        EXPECT_EQ(p.version, version);  // reported to the caller
+        EXPECT_EQ(p.auth_size, m.auth_size);
+        EXPECT_EQ(p.params_offset, KGM_HEADER_SIZE + 3 * KGM_LAYER_SIZE);
+        EXPECT_EQ(p.weights_offset, p.params_offset + m.params_len);
+        EXPECT_EQ(p.crc, rd32(b, b.size() - 4));
+        if (auth) {
+          EXPECT_EQ(0, std::memcmp(b.data() + auth_size, m.tag, KGM_TAG_SIZE));
+        }
+        EXPECT_EQ(serialize(&p), b);  // byte-identical second generation
+        kgm_model_free(&p);
+        kgm_model_free(&m);
+      }
+}
+
+TEST(KgmCodec, Version1FilesStillParse) {
+  const std::vector<uint8_t> v1 = standard_file(KGM_CRYPT_CTR, 1, 1);
+  ASSERT_FALSE(v1.empty());
+  EXPECT_EQ(v1[4] | (v1[5] << 8), 1);
+  EXPECT_EQ(rd32(v1, 8), KGM_FLAG_SIGN);
+  EXPECT_EQ(rd32(v1, 88), 0u);  // reserved in version 1
+  kgm_model m;
+  ASSERT_EQ(parse(v1, &m), KG_OK);
+  EXPECT_EQ(m.version, 1u);
+  EXPECT_EQ(m.auth_size, 0u);
+  const uint8_t zero[KGM_TAG_SIZE] = {0};
+  EXPECT_EQ(0, std::memcmp(m.tag, zero, KGM_TAG_SIZE));
+  kgm_model_free(&m);
+  // AUTH is not a version-1 flag, and bytes 88..91 are reserved there.
+  std::vector<uint8_t> b = v1;
+  wr(b, 8, 4, KGM_FLAG_SIGN | KGM_FLAG_AUTH);
+  fix_crc(b);
+  EXPECT_EQ(parse(b), KG_E_FLAGS);
+  b = v1;
+  wr(b, 88, 4, rd32(v1, 80) + rd32(v1, 84));
+  fix_crc(b);
+  EXPECT_EQ(parse(b), KG_E_HEADER);
+  // Relabelled as version 2, the same bytes lack AUTH, auth_size and tag.
+  b = v1;
+  wr(b, 4, 2, 2);
+  fix_crc(b);
+  EXPECT_EQ(parse(b), KG_E_HEADER);
 }
 
 TEST(KgmCodec, HeaderFieldsAtDocumentedOffsets) {
@@ -108,9 +153,9 @@ TEST(KgmCodec, HeaderFieldsAtDocumentedOffsets) {
   const std::vector<uint8_t> b = serialize(&m);
   ASSERT_FALSE(b.empty());
   EXPECT_EQ(0, std::memcmp(b.data(), "KGMF", 4));
-  EXPECT_EQ(b[4] | (b[5] << 8), 1);
+  EXPECT_EQ(b[4] | (b[5] << 8), 2);
   EXPECT_EQ(b[6] | (b[7] << 8), 128);
-  EXPECT_EQ(rd32(b, 8), KGM_FLAG_SIGN);
+  EXPECT_EQ(rd32(b, 8), KGM_FLAG_SIGN | KGM_FLAG_AUTH);
   EXPECT_EQ(rd32(b, 12), b.size());
   EXPECT_EQ(b[16] | (b[17] << 8), 4);
   EXPECT_EQ(b[18] | (b[19] << 8), 4);
@@ -125,6 +170,11 @@ TEST(KgmCodec, HeaderFieldsAtDocumentedOffsets) {
   EXPECT_EQ(rd32(b, 76), m.params_len);
   EXPECT_EQ(rd32(b, 80), 128u + 3 * 64 + m.params_len);
   EXPECT_EQ(rd32(b, 84), m.wimg_len);
+  const uint32_t auth_size = 128u + 3 * 64 + (uint32_t)m.params_len + (uint32_t)m.wimg_len;
+  EXPECT_EQ(rd32(b, 88), auth_size);
+  for (size_t i = 92; i < 128; i++) EXPECT_EQ(b[i], 0) << "reserved byte " << i;
+  EXPECT_EQ(0, std::memcmp(b.data() + auth_size, m.tag, KGM_TAG_SIZE));
+  EXPECT_EQ(b.size(), auth_size + KGM_TAG_SIZE + 4u);
   // Layer 1 (FC after the 3x3x5 conv): K padded to 3*3*16.
   const size_t e = 128 + 64;
   EXPECT_EQ(b[e], KGM_LAYER_FC);

@@ -24,7 +24,7 @@ float as_float(uint32_t u) {
 
 // Offsets of docs/model-format.md.
 constexpr size_t H_FILESIZE = 12, H_LT = 68, H_P_OFF = 72, H_P_LEN = 76, H_W_OFF = 80,
-                 H_W_LEN = 84, LT = 128;
+                 H_W_LEN = 84, H_AUTH_SIZE = 88, LT = 128;
 constexpr size_t L_IN_H = 8, L_IN_C = 16, L_OUT_C = 28, L_K = 32, L_N = 36, L_W_OFF = 40,
                  L_W_LEN = 44, L_P_OFF = 48;
 
@@ -85,12 +85,17 @@ TEST(KgmMalformed, HeaderFieldEdgeValues) {
   const uint32_t size = (uint32_t)b0.size();
   const uint32_t p_off = rd32(b0, H_P_OFF), p_len = rd32(b0, H_P_LEN);
   const uint32_t w_off = rd32(b0, H_W_OFF), w_len = rd32(b0, H_W_LEN);
+  const uint32_t auth = rd32(b0, H_AUTH_SIZE);
+  // The base is version 2: SIGN | AUTH, CTR, AES-128.
   const std::vector<FieldCase> cases = {
       {"magic", 0, 4, {{0, KG_E_MAGIC}, {1, KG_E_MAGIC}, {0xFFFFFFFF, KG_E_MAGIC}}},
-      {"version", 4, 2, {{0, KG_E_VERSION}, {2, KG_E_VERSION}, {0xFFFF, KG_E_VERSION}}},
+      // Version 1 does not know AUTH.
+      {"version", 4, 2, {{0, KG_E_VERSION}, {1, KG_E_FLAGS}, {3, KG_E_VERSION}, {0xFFFF, KG_E_VERSION}}},
       {"header_size", 6, 2, {{0, KG_E_HEADER}, {1, KG_E_HEADER}, {64, KG_E_HEADER}, {0xFFFF, KG_E_HEADER}}},
+      // A keyed version-2 model must carry AUTH; CTR without SIGN is keyed too.
       {"flags", 8, 4,
-       {{0, KG_OK}, {0xFFFF0001u, KG_OK}, {2, KG_E_FLAGS}, {0x8000, KG_E_FLAGS}, {0xFFFFFFFF, KG_E_FLAGS}}},
+       {{0, KG_E_HEADER}, {1, KG_E_HEADER}, {2, KG_OK}, {0xFFFF0003u, KG_OK}, {4, KG_E_FLAGS},
+        {0x8003, KG_E_FLAGS}, {0xFFFFFFFF, KG_E_FLAGS}}},
       {"file_size", H_FILESIZE, 4,
        {{0, KG_E_HEADER}, {1, KG_E_HEADER}, {131, KG_E_HEADER}, {size - 1, KG_E_RANGE},
         {size + 1, KG_E_TRUNCATED}, {KGM_MAX_FILE, KG_E_TRUNCATED}, {KGM_MAX_FILE + 1, KG_E_TOO_BIG},
@@ -100,7 +105,8 @@ TEST(KgmMalformed, HeaderFieldEdgeValues) {
                        {128, KG_E_HEADER}, {0xFFFF, KG_E_HEADER}}},
       {"cols", 18, 2, {{0, KG_E_HEADER}, {1, KG_E_LAYER}, {64, KG_E_LAYER}, {128, KG_E_HEADER},
                        {0xFFFF, KG_E_HEADER}}},
-      {"crypt", 20, 1, {{0, KG_E_HEADER}, {1, KG_OK}, {3, KG_E_HEADER}, {0xFF, KG_E_HEADER}}},
+      // crypt none + SIGN is still authenticated: aes_len, nonce and KCV stay.
+      {"crypt", 20, 1, {{0, KG_OK}, {1, KG_OK}, {3, KG_E_HEADER}, {0xFF, KG_E_HEADER}}},
       {"aes_len", 21, 1, {{0, KG_E_HEADER}, {1, KG_E_HEADER}, {24, KG_OK}, {32, KG_OK}, {0xFF, KG_E_HEADER}}},
       {"reserved0", 22, 2, {{1, KG_E_HEADER}, {0xFFFF, KG_E_HEADER}}},
       {"nonce", 24, 4, {{0, KG_OK}, {0xFFFFFFFF, KG_OK}}},
@@ -126,13 +132,18 @@ TEST(KgmMalformed, HeaderFieldEdgeValues) {
       {"params_size", H_P_LEN, 4, {{0, KG_E_RANGE}, {1, KG_E_HEADER}, {p_len - 16, KG_E_RANGE},
                                    {p_len + 16, KG_E_OVERLAP}, {0xFFFFFFF0, KG_E_RANGE},
                                    {0xFFFFFFFF, KG_E_HEADER}}},
+      // A weight image that no longer ends at auth_size: HEADER (the tag's
+      // coverage and the sections disagree) once the section itself fits.
       {"weights_offset", H_W_OFF, 4, {{0, KG_E_OVERLAP}, {1, KG_E_HEADER}, {w_off - 16, KG_E_OVERLAP},
-                                      {w_off + 16, KG_E_RANGE}, {0xFFFFFFF0, KG_E_RANGE},
-                                      {0xFFFFFFFF, KG_E_HEADER}}},
-      {"weights_size", H_W_LEN, 4, {{0, KG_E_RANGE}, {1, KG_E_HEADER}, {w_len - 16, KG_E_RANGE},
-                                    {w_len + 16, KG_E_RANGE}, {0xFFFFFFF0, KG_E_RANGE},
-                                    {0xFFFFFFFF, KG_E_HEADER}}},
-      {"reserved1.first", 88, 4, {{1, KG_E_HEADER}, {0xFFFFFFFF, KG_E_HEADER}}},
+                                      {w_off + 16, KG_E_HEADER}, {w_off + 32, KG_E_RANGE},
+                                      {0xFFFFFFF0, KG_E_RANGE}, {0xFFFFFFFF, KG_E_HEADER}}},
+      {"weights_size", H_W_LEN, 4, {{0, KG_E_HEADER}, {1, KG_E_HEADER}, {w_len - 16, KG_E_HEADER},
+                                    {w_len + 16, KG_E_HEADER}, {w_len + 32, KG_E_RANGE},
+                                    {0xFFFFFFF0, KG_E_RANGE}, {0xFFFFFFFF, KG_E_HEADER}}},
+      {"auth_size", H_AUTH_SIZE, 4, {{0, KG_E_HEADER}, {1, KG_E_HEADER}, {auth - 16, KG_E_HEADER},
+                                     {auth + 16, KG_E_HEADER}, {w_off, KG_E_HEADER},
+                                     {0xFFFFFFF0, KG_E_HEADER}, {0xFFFFFFFF, KG_E_HEADER}}},
+      {"reserved1.first", 92, 4, {{1, KG_E_HEADER}, {0xFFFFFFFF, KG_E_HEADER}}},
       {"reserved1.last", 124, 4, {{1, KG_E_HEADER}, {0xFFFFFFFF, KG_E_HEADER}}},
   };
   for (const FieldCase &c : cases)
@@ -200,9 +211,9 @@ static bool informational(const std::vector<uint8_t> &b, size_t i) {
   auto f32 = [&](size_t o) { return as_float(rd32(b, o)); };
   auto pos = [](float x) { return std::isfinite(x) && x > 0.0f; };
   if (i >= 24 && i < 44) return true;                           // nonce, kcv
-  if (i == 8) return (b[8] & 0xFE) == 0;                        // flags: SIGN only
+  if (i == 8) return b[8] == 2 || b[8] == 3;                    // flags: AUTH, +SIGN
   if (i == 10 || i == 11) return true;                          // optional flags
-  if (i == 20) return b[20] == 1 || b[20] == 2;                 // crypt
+  if (i == 20) return b[20] <= 2;                               // crypt (AUTH keeps aes_len)
   if (i == 21) return b[21] == 16 || b[21] == 24 || b[21] == 32;  // aes_len
   if (i >= 56 && i < 60) return pos(f32(56));                   // in_scale
   if (i >= 60 && i < 64) {                                      // in_zero
@@ -347,17 +358,74 @@ TEST(KgmMalformed, FcAfterConvNeedsThePaddedK) {
   kgm_model_free(&m);
 }
 
-TEST(KgmMalformed, CryptNoneMustHaveNoKeyMaterial) {
-  std::vector<uint8_t> b0 = standard_file(KGM_CRYPT_NONE);
+TEST(KgmMalformed, UnkeyedModelMustHaveNoKeyMaterial) {
+  for (uint32_t version : {1u, 2u}) {
+    SCOPED_TRACE("version " + std::to_string(version));
+    // Version 1: crypt none, with or without SIGN; version 2: no key at all.
+    std::vector<uint8_t> b0 = standard_file(KGM_CRYPT_NONE, version == 1, version);
+    ASSERT_FALSE(b0.empty());
+    EXPECT_EQ(parse(b0), KG_OK);
+    std::vector<uint8_t> b = b0;
+    b[21] = 16;  // aes_len with no encryption
+    EXPECT_EQ(parse_fixed(b), KG_E_HEADER);
+    b = b0;
+    b[30] = 1;  // nonce byte
+    EXPECT_EQ(parse_fixed(b), KG_E_HEADER);
+    b = b0;
+    b[40] = 1;  // KCV byte
+    EXPECT_EQ(parse_fixed(b), KG_E_HEADER);
+  }
+}
+
+// Version 2: the AUTH flag, auth_size and the tag, each rule with its code.
+TEST(KgmMalformed, Version2AuthFields) {
+  const std::vector<uint8_t> b0 = base();
   ASSERT_FALSE(b0.empty());
-  EXPECT_EQ(parse(b0), KG_OK);
+  const uint32_t auth = rd32(b0, H_AUTH_SIZE);
+  ASSERT_EQ(auth, rd32(b0, H_W_OFF) + rd32(b0, H_W_LEN));
+  ASSERT_EQ(b0.size(), auth + KGM_TAG_SIZE + 4u);
+  // The tag is opaque to the reader: any value parses (the device checks it).
   std::vector<uint8_t> b = b0;
-  b[21] = 16;  // aes_len with no encryption
-  EXPECT_EQ(parse_fixed(b), KG_E_HEADER);
+  b[auth] ^= 0xFF;
+  EXPECT_EQ(parse(b), KG_E_CRC);
+  EXPECT_EQ(parse_fixed(b), KG_OK);
+  // No tag: the weight image runs into the CRC.
+  b.assign(b0.begin(), b0.begin() + auth);
+  b.resize(auth + 4u);
+  wr(b, H_FILESIZE, 4, (uint32_t)b.size());
+  EXPECT_EQ(parse_fixed(b), KG_E_RANGE);
+  // 16 bytes more between the weight image and the CRC.
   b = b0;
-  b[30] = 1;  // nonce byte
-  EXPECT_EQ(parse_fixed(b), KG_E_HEADER);
-  b = b0;
-  b[40] = 1;  // KCV byte
-  EXPECT_EQ(parse_fixed(b), KG_E_HEADER);
+  b.insert(b.begin() + auth, 16, 0);
+  wr(b, H_FILESIZE, 4, (uint32_t)b.size());
+  EXPECT_EQ(parse_fixed(b), KG_E_RANGE);
+  // An unkeyed version-2 model: no AUTH, auth_size 0, no tag.
+  const std::vector<uint8_t> u = standard_file(KGM_CRYPT_NONE, 0);
+  ASSERT_FALSE(u.empty());
+  EXPECT_EQ(rd32(u, 8), 0u);
+  EXPECT_EQ(rd32(u, H_AUTH_SIZE), 0u);
+  EXPECT_EQ(u.size(), rd32(u, H_W_OFF) + rd32(u, H_W_LEN) + 4u);
+  EXPECT_EQ(parse(u), KG_OK);
+  b = u;
+  wr(b, H_AUTH_SIZE, 4, rd32(u, H_W_OFF) + rd32(u, H_W_LEN));
+  EXPECT_EQ(parse_fixed(b), KG_E_HEADER);  // auth_size without AUTH
+  b = u;
+  wr(b, 8, 4, KGM_FLAG_AUTH);
+  EXPECT_EQ(parse_fixed(b), KG_E_HEADER);  // AUTH on a model that uses no key
+  // kgm_validate: a tag without AUTH, AUTH without an AES key length.
+  kgm_model m;
+  ASSERT_EQ(parse(u, &m), KG_OK);
+  char d[KG_DETAIL_LEN];
+  m.tag[3] = 1;
+  EXPECT_EQ(kgm_validate(&m, d), KG_E_HEADER) << d;
+  m.tag[3] = 0;
+  m.flags = KGM_FLAG_SIGN;  // keyed, no AUTH
+  EXPECT_EQ(kgm_validate(&m, d), KG_E_HEADER) << d;
+  m.flags = KGM_FLAG_SIGN | KGM_FLAG_AUTH;  // AUTH, aes_len 0
+  EXPECT_EQ(kgm_validate(&m, d), KG_E_HEADER) << d;
+  m.aes_len = 24;
+  EXPECT_EQ(kgm_validate(&m, d), KG_OK) << d;
+  m.version = 3;
+  EXPECT_EQ(kgm_validate(&m, d), KG_E_VERSION) << d;
+  kgm_model_free(&m);
 }

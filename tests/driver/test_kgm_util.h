@@ -98,7 +98,7 @@ inline const uint8_t *fixed_nonce() {
 }
 
 inline kglock_opts opts_for(const kg_keys &k, uint32_t rows, uint32_t cols, uint32_t crypt,
-                            int sign, const uint8_t *nonce) {
+                            int sign, const uint8_t *nonce, uint32_t version = 0) {
   kglock_opts o;
   std::memset(&o, 0, sizeof o);
   o.rows = rows;
@@ -107,16 +107,19 @@ inline kglock_opts opts_for(const kg_keys &k, uint32_t rows, uint32_t cols, uint
   o.sign = sign;
   o.keys = &k;
   o.nonce = nonce;
+  o.version = version;
   return o;
 }
 
-// Lock the standard test model (4x4, CTR, sign) into a kgm_model.
+// Lock the standard test model (4x4, CTR, sign, format version 2 unless
+// `version` says 1) into a kgm_model.
 inline int lock_standard(kgm_model *out, uint32_t crypt = KGM_CRYPT_CTR, int sign = 1,
-                         uint32_t rows = 4, uint32_t cols = 4, uint32_t seed = 1) {
+                         uint32_t rows = 4, uint32_t cols = 4, uint32_t seed = 1,
+                         uint32_t version = 0) {
   kg_qmodel q;
   make_qmodel(&q, seed);
   const kg_keys keys = make_keys(rows, cols, 16, seed + 100);
-  const kglock_opts o = opts_for(keys, rows, cols, crypt, sign, fixed_nonce());
+  const kglock_opts o = opts_for(keys, rows, cols, crypt, sign, fixed_nonce(), version);
   char d[KG_DETAIL_LEN];
   const int rc = kglock_model(&q, &o, out, d);
   kg_qmodel_free(&q);
@@ -134,9 +137,10 @@ inline std::vector<uint8_t> serialize(const kgm_model *m) {
 }
 
 // The standard model as .kgm bytes.
-inline std::vector<uint8_t> standard_file(uint32_t crypt = KGM_CRYPT_CTR) {
+inline std::vector<uint8_t> standard_file(uint32_t crypt = KGM_CRYPT_CTR, int sign = 1,
+                                          uint32_t version = 0) {
   kgm_model m;
-  if (lock_standard(&m, crypt) != KG_OK) return {};
+  if (lock_standard(&m, crypt, sign, 4, 4, 1, version) != KG_OK) return {};
   std::vector<uint8_t> v = serialize(&m);
   kgm_model_free(&m);
   return v;

@@ -134,7 +134,7 @@ kg_keys make_keys(uint32_t rows, uint32_t cols, uint64_t seed) {
 std::vector<uint8_t> lock(const kg_qmodel &q, const kg_keys &k, uint32_t rows, uint32_t cols,
                           uint32_t crypt, int sign) {
   static const uint8_t nonce[12] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12};
-  kglock_opts o{rows, cols, crypt, sign, &k, nonce};
+  kglock_opts o{rows, cols, crypt, sign, &k, nonce, KGM_VERSION};
   kgm_model m;
   char d[KG_DETAIL_LEN];
   std::vector<uint8_t> out;

@@ -1,5 +1,6 @@
 // Writes the seed corpus of kg_fuzz_kgm into the directory given: the
-// standard 3-layer test model locked each way, and a key file.
+// standard 3-layer test model locked each way (version 2: CTR, Deep-Lock,
+// sign only; unlocked; version 1 CTR), and a key file.
 #include <cstdio>
 #include <string>
 
@@ -22,7 +23,9 @@ int main(int argc, char **argv) {
   const std::string dir = argv[1];
   bool ok = put(dir + "/model_ctr.kgm", standard_file(KGM_CRYPT_CTR)) &&
             put(dir + "/model_deeplock.kgm", standard_file(KGM_CRYPT_DEEPLOCK)) &&
-            put(dir + "/model_none.kgm", standard_file(KGM_CRYPT_NONE));
+            put(dir + "/model_none.kgm", standard_file(KGM_CRYPT_NONE)) &&
+            put(dir + "/model_plain.kgm", standard_file(KGM_CRYPT_NONE, 0)) &&
+            put(dir + "/model_v1_ctr.kgm", standard_file(KGM_CRYPT_CTR, 1, 1));
   const kg_keys k = make_keys(4, 4, 16, 9);
   const std::string kp = dir + "/key_4x4.kgk";
   std::remove(kp.c_str());

@@ -1,13 +1,15 @@
 // The firmware (kgfw) on kg_top through libkgsim's HAL binding: discovery,
-// key provisioning and the wrong-key policies, jobs of several layers,
-// illegal descriptors and hangs.
+// key provisioning and the wrong-key policies, POLICY.LEGACY, VERIFY of a
+// model image, jobs of several layers, illegal descriptors and hangs. The
+// layers here use the device keys directly (version-1 layers), so the
+// provisioning sets POLICY.LEGACY.
 #include <gtest/gtest.h>
 
 #include <cstring>
 #include <memory>
 #include <vector>
 
-#include "kg_aes.h"
+#include "kg_auth.h"
 #include "kg_fw.h"
 #include "kgsim_hal.h"
 #include "kgmodel.h"
@@ -62,7 +64,7 @@ class Fw : public ::testing::TestWithParam<const char*> {
   int provision(const Keys& k, const std::vector<uint8_t>& kcv, uint32_t policy = KG_POLICY_REFUSE,
                 uint32_t threshold = 0, int lock = 0) {
     return kg_fw_provision(&fw, k.aes.data(), k.aes.size(), k.sign.data(), g.rows * g.cols, k.nonce,
-                           kcv.data(), policy, threshold, lock);
+                           kcv.data(), policy | KG_FW_POLICY_LEGACY, threshold, lock);
   }
   int provision_ok() { return provision(keys, kcv_of(keys)); }
   // Lay L out in device memory (weights locked with `keys`).
@@ -386,12 +388,13 @@ TEST_P(Fw, LockThenAnyKeyWriteIsAVaultViolation) {
 // then decides, as the driver does when it loads a model.
 TEST_P(Fw, LoadKeysWithoutCheckThenCheckOnDemand) {
   ASSERT_EQ(KG_FW_OK, kg_fw_load_keys(&fw, keys.aes.data(), keys.aes.size(), keys.sign.data(),
-                                      g.rows * g.cols, KG_POLICY_REFUSE, 3));
+                                      g.rows * g.cols, KG_POLICY_REFUSE | KG_FW_POLICY_LEGACY, 3));
   const uint32_t ks = key_status();
   EXPECT_EQ(KG_KEY_STATUS_AES_VALID_MASK | KG_KEY_STATUS_SIGN_VALID_MASK, ks & 0xffu);
   EXPECT_EQ(0u, ks & KG_KEY_STATUS_FAILS_MASK);
   EXPECT_EQ(ks, fw.key_status);
-  EXPECT_EQ((KG_POLICY_REFUSE << KG_POLICY_MODE_SHIFT) | (3u << KG_POLICY_THRESHOLD_SHIFT),
+  EXPECT_EQ((KG_POLICY_REFUSE << KG_POLICY_MODE_SHIFT) | (3u << KG_POLICY_THRESHOLD_SHIFT) |
+                (rd(KG_REG_POLICY) & KG_POLICY_LEGACY_MASK),
             rd(KG_REG_POLICY));
   // No check yet: under REFUSE an encrypted layer is refused...
   Layer L = kgt::random_layer(rng, g, false, KG_CRYPT_CTR, true, keys);
@@ -409,7 +412,7 @@ TEST_P(Fw, LoadKeysWithoutAesKeyClearsIt) {
   ASSERT_EQ(KG_FW_OK, provision_ok());
   // aes_len 0: the AES key goes, the new sign key is loaded.
   ASSERT_EQ(KG_FW_OK, kg_fw_load_keys(&fw, nullptr, 0, keys.sign.data(), g.rows * g.cols,
-                                      KG_POLICY_RUN, 0));
+                                      KG_POLICY_RUN | KG_FW_POLICY_LEGACY, 0));
   EXPECT_EQ(KG_KEY_STATUS_SIGN_VALID_MASK, key_status() & 0x0fu);
   Layer enc = kgt::random_layer(rng, g, false, KG_CRYPT_DEEPLOCK, false, keys, 0x10000);
   Layer sgn = kgt::random_layer(rng, g, true, KG_CRYPT_NONE, true, keys, 0x80000);
@@ -437,7 +440,7 @@ TEST_P(Fw, LoadKeysWithoutAesKeyClearsIt) {
 
 TEST_P(Fw, LockFreezesTheVault) {
   ASSERT_EQ(KG_FW_OK, kg_fw_load_keys(&fw, keys.aes.data(), keys.aes.size(), keys.sign.data(),
-                                      g.rows * g.cols, KG_POLICY_LOCKOUT, 2));
+                                      g.rows * g.cols, KG_POLICY_LOCKOUT | KG_FW_POLICY_LEGACY, 2));
   ASSERT_EQ(KG_FW_OK, kg_fw_lock(&fw));
   EXPECT_NE(0u, key_status() & KG_KEY_STATUS_LOCKED_MASK);
   EXPECT_NE(0u, fw.key_status & KG_KEY_STATUS_LOCKED_MASK);
@@ -448,7 +451,8 @@ TEST_P(Fw, LockFreezesTheVault) {
                                           other.sign.data(), g.rows * g.cols, KG_POLICY_RUN, 9));
   EXPECT_NE(0u, fw.last_irq & KG_IRQ_STATUS_VAULT_MASK);
   EXPECT_EQ(0u, rd(KG_REG_IRQ_STATUS));
-  EXPECT_EQ((KG_POLICY_LOCKOUT << KG_POLICY_MODE_SHIFT) | (2u << KG_POLICY_THRESHOLD_SHIFT),
+  EXPECT_EQ((KG_POLICY_LOCKOUT << KG_POLICY_MODE_SHIFT) | (2u << KG_POLICY_THRESHOLD_SHIFT) |
+                (rd(KG_REG_POLICY) & KG_POLICY_LEGACY_MASK),
             rd(KG_REG_POLICY));
   // The check still runs against the locked key.
   EXPECT_EQ(KG_FW_EKCV, kg_fw_key_check(&fw, other.nonce, kcv_of(other).data()));
@@ -617,6 +621,120 @@ TEST_P(Fw, HungMemoryIsCaughtByTheTimeout) {
   EXPECT_TRUE(untouched(L));
 }
 
+// ------------------------------------------------- LEGACY and VERIFY
+
+// POLICY.LEGACY follows KG_FW_POLICY_LEGACY and is 0 without it.
+TEST_P(Fw, ProvisioningWritesLegacy) {
+  ASSERT_EQ(KG_FW_OK, kg_fw_load_keys(&fw, keys.aes.data(), keys.aes.size(), keys.sign.data(),
+                                      g.rows * g.cols, KG_POLICY_RUN, 5));
+  EXPECT_EQ((KG_POLICY_RUN << KG_POLICY_MODE_SHIFT) | (5u << KG_POLICY_THRESHOLD_SHIFT),
+            rd(KG_REG_POLICY));
+  ASSERT_EQ(KG_FW_OK, kg_fw_load_keys(&fw, keys.aes.data(), keys.aes.size(), keys.sign.data(),
+                                      g.rows * g.cols, KG_POLICY_RUN | KG_FW_POLICY_LEGACY, 5));
+  if (!on_model() && !(rd(KG_REG_POLICY) & KG_POLICY_LEGACY_MASK))
+    GTEST_SKIP() << "this rtl build has no POLICY.LEGACY";
+  EXPECT_EQ(KG_POLICY_LEGACY_MASK | (KG_POLICY_RUN << KG_POLICY_MODE_SHIFT) |
+                (5u << KG_POLICY_THRESHOLD_SHIFT),
+            rd(KG_REG_POLICY));
+  ASSERT_EQ(KG_FW_OK, provision(keys, kcv_of(keys), KG_POLICY_REFUSE));  // legacy (helper)
+  EXPECT_TRUE(rd(KG_REG_POLICY) & KG_POLICY_LEGACY_MASK);
+  // Any other bit in the policy argument is refused.
+  EXPECT_EQ(KG_FW_EINVAL, kg_fw_load_keys(&fw, nullptr, 0, nullptr, 0, 0x200u, 0));
+}
+
+// A model image in device memory, authenticated with the tag key derived
+// from the vault's AES key and the nonce.
+class FwVerify : public Fw {
+ protected:
+  static constexpr uint32_t kAddr = 0x20000, kLen = 640;
+  void SetUp() override {
+    Fw::SetUp();
+    if (HasFatalFailure()) return;
+    image.resize(kLen);
+    for (auto& b : image) b = uint8_t(rng());
+    ASSERT_EQ(0, hal.mem_write(hal.ctx, kAddr, image.data(), image.size()));
+    kg_aes_key dev_key;
+    ASSERT_EQ(KG_AES_OK, kg_aes_key_init(&dev_key, keys.aes.data(), keys.aes.size()));
+    kg_model_keys mk;
+    ASSERT_EQ(KG_AES_OK, kg_model_keys_derive(&dev_key, keys.nonce, g.rows * g.cols, &mk));
+    kg_cmac(&mk.mac, image.data(), image.size(), tag);
+    kg_model_keys_wipe(&mk);
+    ASSERT_EQ(KG_FW_OK, kg_fw_load_keys(&fw, keys.aes.data(), keys.aes.size(), keys.sign.data(),
+                                        g.rows * g.cols, KG_POLICY_LOCKOUT, 2));
+    // Without VERIFY in the device the command is ignored and times out.
+    fw.key_timeout = 20000;
+    if (!on_model() && kg_fw_verify(&fw, kAddr, kLen, keys.nonce, tag) == KG_FW_ETIMEOUT)
+      GTEST_SKIP() << "this rtl build has no VERIFY";
+  }
+  uint32_t fails() {
+    return (key_status() & KG_KEY_STATUS_FAILS_MASK) >> KG_KEY_STATUS_FAILS_SHIFT;
+  }
+  std::vector<uint8_t> image;
+  uint8_t tag[16]{};
+};
+
+TEST_P(FwVerify, MatchSetsAuthOk) {
+  ASSERT_EQ(KG_FW_OK, kg_fw_verify(&fw, kAddr, kLen, keys.nonce, tag));
+  EXPECT_TRUE(fw.key_status & KG_KEY_STATUS_AUTH_OK_MASK);
+  EXPECT_EQ(KG_ERR_OK, fw.last_hw_err);
+  EXPECT_EQ(0u, fails());
+  // Writing the nonce (a key check) ends the authentication, and so does
+  // kg_fw_auth_clear.
+  ASSERT_EQ(KG_FW_OK, kg_fw_key_check(&fw, keys.nonce, kcv_of(keys).data()));
+  EXPECT_FALSE(key_status() & KG_KEY_STATUS_AUTH_OK_MASK);
+  ASSERT_EQ(KG_FW_OK, kg_fw_verify(&fw, kAddr, kLen, keys.nonce, tag));
+  EXPECT_TRUE(key_status() & KG_KEY_STATUS_AUTH_OK_MASK);
+  ASSERT_EQ(KG_FW_OK, kg_fw_auth_clear(&fw));
+  EXPECT_FALSE(key_status() & KG_KEY_STATUS_AUTH_OK_MASK);
+  EXPECT_FALSE(fw.key_status & KG_KEY_STATUS_AUTH_OK_MASK);
+  kg_fw zero{};
+  EXPECT_EQ(KG_FW_ENOTINIT, kg_fw_auth_clear(&zero));
+}
+
+TEST_P(FwVerify, TagMismatchIsAnAuthFailureAndCounts) {
+  uint8_t bad[16];
+  std::memcpy(bad, tag, 16);
+  bad[15] ^= 1;
+  EXPECT_EQ(KG_FW_EAUTH, kg_fw_verify(&fw, kAddr, kLen, keys.nonce, bad));
+  EXPECT_EQ(KG_ERR_AUTH_FAIL, fw.last_hw_err);
+  EXPECT_FALSE(fw.key_status & KG_KEY_STATUS_AUTH_OK_MASK);
+  EXPECT_EQ(1u, fails());
+  // A changed image byte, or another nonce, fails the same way.
+  uint8_t b = image[100] ^ 0x20;
+  ASSERT_EQ(0, hal.mem_write(hal.ctx, kAddr + 100, &b, 1));
+  EXPECT_EQ(KG_FW_EAUTH, kg_fw_verify(&fw, kAddr, kLen, keys.nonce, tag));
+  // The second failure reaches the threshold (2): locked out from now on.
+  EXPECT_TRUE(fw.key_status & KG_KEY_STATUS_LOCKED_OUT_MASK);
+  b ^= 0x20;
+  ASSERT_EQ(0, hal.mem_write(hal.ctx, kAddr + 100, &b, 1));
+  EXPECT_EQ(KG_FW_ELOCKEDOUT, kg_fw_verify(&fw, kAddr, kLen, keys.nonce, tag));
+  ASSERT_EQ(KG_FW_OK, kg_fw_zeroize(&fw));
+  EXPECT_EQ(KG_FW_ENOKEY, kg_fw_verify(&fw, kAddr, kLen, keys.nonce, tag));
+}
+
+TEST_P(FwVerify, BadArgumentsWriteNothing) {
+  const uint32_t len0 = rd(KG_REG_MODEL_LEN), addr0 = rd(KG_REG_MODEL_ADDR);
+  EXPECT_EQ(KG_FW_EINVAL, kg_fw_verify(&fw, kAddr + 8, kLen, keys.nonce, tag));
+  EXPECT_EQ(KG_FW_EINVAL, kg_fw_verify(&fw, kAddr, kLen - 8, keys.nonce, tag));
+  EXPECT_EQ(KG_FW_EINVAL, kg_fw_verify(&fw, kAddr, 112, keys.nonce, tag));
+  EXPECT_EQ(KG_FW_EINVAL, kg_fw_verify(&fw, 0xFFFFFF00u, 512, keys.nonce, tag));
+  EXPECT_EQ(KG_FW_EINVAL, kg_fw_verify(&fw, kAddr, kLen, nullptr, tag));
+  EXPECT_EQ(KG_FW_EINVAL, kg_fw_verify(&fw, kAddr, kLen, keys.nonce, nullptr));
+  EXPECT_EQ(len0, rd(KG_REG_MODEL_LEN));
+  EXPECT_EQ(addr0, rd(KG_REG_MODEL_ADDR));
+  kg_fw zero{};
+  EXPECT_EQ(KG_FW_ENOTINIT, kg_fw_verify(&zero, kAddr, kLen, keys.nonce, tag));
+}
+
+TEST_P(FwVerify, BusErrorIsReported) {
+  fault_reads(kAddr + 256, kAddr + 272);
+  EXPECT_EQ(KG_FW_EBUS, kg_fw_verify(&fw, kAddr, kLen, keys.nonce, tag));
+  EXPECT_FALSE(fw.key_status & KG_KEY_STATUS_AUTH_OK_MASK);
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, FwVerify, ::testing::Values("rtl", "model"),
+                         [](const ::testing::TestParamInfo<const char*>& i) { return std::string(i.param); });
+
 INSTANTIATE_TEST_SUITE_P(Backends, Fw, ::testing::Values("rtl", "model"),
                          [](const ::testing::TestParamInfo<const char*>& i) { return std::string(i.param); });
 
@@ -632,8 +750,10 @@ TEST(FwStatus, EveryCodeHasItsOwnMessage) {
   EXPECT_STREQ("unknown status", kg_fw_strstatus(1));
   EXPECT_STREQ("unknown status", kg_fw_strstatus(-KG_FW_STATUS_COUNT));
   EXPECT_EQ(KG_FW_EKCV, kg_fw_map_hw_err(KG_ERR_KCV_MISMATCH));
+  EXPECT_EQ(KG_FW_EAUTH, kg_fw_map_hw_err(KG_ERR_AUTH_FAIL));
+  EXPECT_EQ(KG_FW_ENOTAUTH, kg_fw_map_hw_err(KG_ERR_NOT_AUTH));
   EXPECT_EQ(KG_FW_EHW, kg_fw_map_hw_err(200));
-  for (uint32_t e = 1; e <= 13; e++) EXPECT_NE(KG_FW_OK, kg_fw_map_hw_err(e)) << e;
+  for (uint32_t e = 1; e <= 15; e++) EXPECT_NE(KG_FW_OK, kg_fw_map_hw_err(e)) << e;
 }
 
 }  // namespace

@@ -2,6 +2,8 @@
 // inspect, infer and bench. A tiny conv+FC model is trained and quantized
 // in-process (kgml) and its int8 reference (kg_qmodel_infer) is the oracle.
 #include <gtest/gtest.h>
+
+#include <algorithm>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -16,6 +18,7 @@
 extern "C" {
 #include "kgmac/keyfile.h"
 #include "kgmac/kgm.h"
+#include "kgmac/lock.h"
 #include "kgmac/status.h"
 #include "kgml/fmodel.h"
 #include "kgml/kgq.h"
@@ -314,7 +317,11 @@ TEST_F(CliKgm, LockThenInspectShowsTheLayers) {
   CliOut r = kgmac("lock --model " + f.kgq + " --keys " + f.keys + " --out " + kgm);
   ASSERT_EQ(r.code, 0) << r.all();
   EXPECT_TRUE(has(r.out, "3 layers")) << r.out;
-  EXPECT_TRUE(has(r.out, "deeplock")) << r.out;
+  // CTR is the default lock, and needs no warning; the file is version 2.
+  EXPECT_TRUE(has(r.out, "crypt ctr")) << r.out;
+  EXPECT_TRUE(has(r.out, "version 2")) << r.out;
+  EXPECT_TRUE(has(r.out, "auth on")) << r.out;
+  EXPECT_TRUE(r.err.empty()) << r.err;
   // No overwrite without --force.
   r = kgmac("lock --model " + f.kgq + " --keys " + f.keys + " --out " + kgm);
   EXPECT_EQ(r.code, 1) << r.all();
@@ -326,8 +333,21 @@ TEST_F(CliKgm, LockThenInspectShowsTheLayers) {
   r = kgmac("inspect " + kgm);
   ASSERT_EQ(r.code, 0) << r.all();
   EXPECT_TRUE(has(r.out, "sign lock   on")) << r.out;
-  EXPECT_TRUE(has(r.out, "deeplock, AES-128")) << r.out;
+  EXPECT_TRUE(has(r.out, "ctr, AES-128")) << r.out;
+  EXPECT_TRUE(has(r.out, "format version 2")) << r.out;
   char line[128];
+  ASSERT_EQ(m.version, 2u);
+  ASSERT_TRUE(m.flags & KGM_FLAG_AUTH);
+  std::snprintf(line, sizeof line, "AUTH        on: per-model keys, tag over bytes [0, %u)",
+                m.auth_size);
+  EXPECT_TRUE(has(r.out, line)) << r.out;
+  std::string tag_hex;
+  for (uint8_t b : m.tag) {
+    char h[3];
+    std::snprintf(h, sizeof h, "%02x", b);
+    tag_hex += h;
+  }
+  EXPECT_TRUE(has(r.out, "tag         " + tag_hex)) << r.out;
   std::snprintf(line, sizeof line, "geometry    %ux%u", m.rows, m.cols);
   EXPECT_TRUE(has(r.out, line)) << r.out;
   std::snprintf(line, sizeof line, "0x%08x", m.crc);
@@ -347,8 +367,12 @@ TEST_F(CliKgm, LockThenInspectShowsTheLayers) {
   ASSERT_EQ(r.code, 0) << r.all();
   EXPECT_EQ(json_num(r.out, "rows"), (double)m.rows);
   EXPECT_EQ(json_num(r.out, "weight_bytes"), (double)m.wimg_len);
-  EXPECT_TRUE(has(r.out, "\"crypt\": \"deeplock\"")) << r.out;
+  EXPECT_TRUE(has(r.out, "\"crypt\": \"ctr\"")) << r.out;
   EXPECT_TRUE(has(r.out, "\"sign\": true")) << r.out;
+  EXPECT_TRUE(has(r.out, "\"auth\": true")) << r.out;
+  EXPECT_EQ(json_num(r.out, "auth_size"), (double)m.auth_size);
+  EXPECT_EQ(json_num(r.out, "version"), 2.0);
+  EXPECT_TRUE(has(r.out, "\"tag\": \"" + tag_hex + "\"")) << r.out;
   size_t layers = 0;
   for (size_t at = 0; (at = r.out.find("\"type\": ", at)) != std::string::npos; at++) layers++;
   EXPECT_EQ(layers, 3u);
@@ -362,6 +386,73 @@ TEST_F(CliKgm, LockThenInspectShowsTheLayers) {
   EXPECT_EQ(r.code, 0) << r.all();
   EXPECT_TRUE(has(r.out, "sign lock   off")) << r.out;
   EXPECT_TRUE(has(r.out, "crypt       none")) << r.out;
+  EXPECT_TRUE(has(r.out, "AUTH        off")) << r.out;
+}
+
+// A version-1 file (written through the C API; the CLI writes version 2
+// only) is refused by a device that accepts only authenticated models, and
+// runs bit-exact once --legacy provisions POLICY.LEGACY.
+TEST_F(CliKgm, Version1NeedsLegacy) {
+  const Files f = setup("legacy");
+  kg_keys keys;
+  uint32_t rows = 0, cols = 0;
+  char d[KG_DETAIL_LEN] = "";
+  ASSERT_EQ(kg_keyfile_read(f.keys.c_str(), &keys, &rows, &cols, d), KG_OK) << d;
+  kglock_opts o;
+  std::memset(&o, 0, sizeof o);
+  o.rows = rows;
+  o.cols = cols;
+  o.crypt = KGM_CRYPT_CTR;
+  o.sign = 1;
+  o.keys = &keys;
+  o.version = 1;
+  kgm_model m;
+  ASSERT_EQ(kglock_model(&qm_, &o, &m, d), KG_OK) << d;
+  const std::string v1 = f.p("v1.kgm");
+  ASSERT_EQ(kgm_save_file(&m, v1.c_str(), 1, d), KG_OK) << d;
+  kgm_model_free(&m);
+  kg_keys_wipe(&keys);
+  CliOut r = kgmac("inspect " + v1);
+  ASSERT_EQ(r.code, 0) << r.all();
+  EXPECT_TRUE(has(r.out, "format version 1")) << r.out;
+  EXPECT_TRUE(has(r.out, "AUTH        off (version 1")) << r.out;
+  const std::string base = "infer --backend model --model " + v1 + " --keys " + f.keys +
+                           " --images " + f.img + " --force --logits " + f.p("lg.bin") +
+                           " --preds " + f.p("pr.bin");
+  r = kgmac(base);
+  EXPECT_EQ(r.code, 1) << r.all();
+  EXPECT_TRUE(has(r.err, msg(KG_E_UNAUTH))) << r.err;
+  EXPECT_TRUE(has(r.err, "(status " + std::to_string(KG_E_UNAUTH) + ")")) << r.err;
+  EXPECT_TRUE(has(r.err, "POLICY.LEGACY = 0")) << r.err;
+  r = kgmac(base + " --legacy");
+  ASSERT_EQ(r.code, 0) << r.all();
+  EXPECT_EQ(logits_of(f.p("lg.bin")), ref_logits_);
+  r = kgmac("bench --backend model --batch 2 --model " + v1 + " --keys " + f.keys);
+  EXPECT_EQ(r.code, 1) << r.all();
+  r = kgmac("bench --backend model --batch 2 --legacy --model " + v1 + " --keys " + f.keys);
+  EXPECT_EQ(r.code, 0) << r.all();
+}
+
+// --crypt deeplock still works but says, in one line on stderr, why it is
+// not the default.
+TEST_F(CliKgm, DeeplockPrintsOneWarningLine) {
+  const Files f = setup("deeplock");
+  const std::string kgm = f.p("dl.kgm");
+  CliOut r = kgmac("lock --crypt deeplock --model " + f.kgq + " --keys " + f.keys + " --out " +
+                   kgm + " --force");
+  ASSERT_EQ(r.code, 0) << r.all();
+  EXPECT_TRUE(has(r.out, "crypt deeplock")) << r.out;
+  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+  EXPECT_TRUE(has(r.err, "kgmac lock: warning: deeplock")) << r.err;
+  EXPECT_TRUE(has(r.err, "16-byte")) << r.err;
+  EXPECT_TRUE(has(r.err, "docs/security.md")) << r.err;
+  // CTR, explicit or by default, and an unencrypted lock print none.
+  for (const char *c : {"--crypt ctr ", "", "--crypt none "}) {
+    r = kgmac(std::string("lock ") + c + "--model " + f.kgq + " --keys " + f.keys + " --out " +
+              kgm + " --force");
+    ASSERT_EQ(r.code, 0) << r.all();
+    EXPECT_TRUE(r.err.empty()) << c << r.err;
+  }
 }
 
 TEST_F(CliKgm, InspectCorruptFilesFailWithTheReadersMessage) {
@@ -418,6 +509,9 @@ TEST_F(CliKgm, RightKeyOnModelBackendIsBitExactWithTheInt8Reference) {
       EXPECT_EQ(kgtest::read_bytes(pr), ref_pred_) << crypt << " jobs " << jobs;
       EXPECT_TRUE(has(r.out, "\"key_ok\": true")) << r.out;
       EXPECT_TRUE(has(r.out, std::string("\"crypt\": \"") + crypt + "\"")) << r.out;
+      EXPECT_EQ(json_num(r.out, "format_version"), 2.0) << r.out;
+      EXPECT_TRUE(has(r.out, "\"auth\": true, ")) << r.out;
+      EXPECT_TRUE(has(r.out, "\"legacy\": false")) << r.out;
       EXPECT_EQ(json_num(r.out, "images"), (double)kImages);
       EXPECT_EQ(json_num(r.out, "jobs"), std::atof(jobs));
       uint32_t correct = 0;

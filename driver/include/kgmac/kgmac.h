@@ -71,6 +71,8 @@ typedef struct kg_dev_info {
   uint32_t rows, cols;       /* discovered from HW_ARRAY */
   uint32_t version;          /* VERSION register */
   uint64_t dram_size;
+  uint32_t legacy;           /* POLICY.LEGACY now: 1 = unauthenticated (version-1)
+                                models accepted (kg_keys.legacy) */
 } kg_dev_info;
 int kg_dev_query(const kg_dev *dev, kg_dev_info *info);
 
@@ -86,6 +88,9 @@ typedef struct kg_keys {
   uint32_t policy;           /* KG_KEY_POLICY_* */
   uint32_t threshold;        /* lockout after this many failed checks (1..255;
                                 0 acts as 1) */
+  uint32_t legacy;           /* POLICY.LEGACY: 1 = also run unauthenticated
+                                (format version 1) models with the device keys;
+                                0 (default) = only authenticated models */
 } kg_keys;
 
 /* Write keys and policy into the device's vault (write-only: they can never
@@ -101,24 +106,33 @@ int kg_keys_provision(kg_dev *dev, const kg_keys *keys, int lock);
 int kg_keys_zeroize(kg_dev *dev);
 
 /* Validate a .kgm (magic, version, flags, CRC, every field, offset and
- * size, geometry against the device, fit in device memory), copy its
- * parameters and encrypted weights into device memory and, if it is
- * encrypted, run the key check against its KCV. The check's outcome
- * follows the vault policy: REFUSE/LOCKOUT -> KG_E_WRONG_KEY /
- * KG_E_LOCKED_OUT (no model); RUN -> the model loads and
+ * size, geometry against the device, fit in device memory), copy the
+ * file's image (header through weight image) into one device-memory region
+ * and, if it uses the AES key, run the key check against its KCV. A
+ * version-2 model that uses a key is then authenticated by the device
+ * (VERIFY of its tag over that region). Outcomes follow the vault policy:
+ * REFUSE/LOCKOUT -> KG_E_WRONG_KEY (KCV mismatch: a wrong key file),
+ * KG_E_AUTH (tag mismatch: the file was modified, or locked for another
+ * device key), KG_E_LOCKED_OUT (no model); RUN -> the model loads and
  * kg_model_key_ok() reports 0 (inference then produces what a thief would
- * get). An encrypted model with no AES key in the vault, or a sign-locked
- * one with no sign key, gives KG_E_NOKEY. Device-specific refusals:
+ * get; after a tag mismatch the device withholds the keys). A keyed
+ * version-1 model on a device with POLICY.LEGACY = 0 is refused up front
+ * (KG_E_UNAUTH). A model that uses the AES key with none in the vault, or
+ * a sign-locked one with no sign key, gives KG_E_NOKEY. The device holds
+ * one authenticated model at a time: kg_infer authenticates its model
+ * again when another one was verified since. Device-specific refusals:
  * KG_E_GEOMETRY (locked for another R x C), KG_E_TOO_BIG (K or N beyond the
  * device's buffers), KG_E_LAYER (a layout the hardware cannot run, e.g. an
  * FC after a convolution without the zero rows for 16-byte pixels),
- * KG_E_DEVMEM (parameters + weights + descriptors + two activation buffers
+ * KG_E_DEVMEM (the file's image + descriptors + two activation buffers
  * for max_batch images do not fit the free device memory). Nothing is
- * written to device memory before every check has passed. */
+ * written to device memory before every check but VERIFY has passed
+ * (VERIFY reads the image there; a model it refuses leaves no region). */
 int kg_model_load(kg_dev *dev, const char *path, kg_model **model);
 int kg_model_load_buffer(kg_dev *dev, const uint8_t *buf, size_t len, kg_model **model);
 void kg_model_free(kg_model *model);
-/* 1 when the model needs no key or its KCV matched the vault's key. */
+/* 1 when the model needs no key, or its KCV matched the vault's key and
+ * (version 2) its last authentication passed. */
 int kg_model_key_ok(const kg_model *model);
 
 typedef struct kg_model_info {
@@ -132,6 +146,8 @@ typedef struct kg_model_info {
   float out_scale;
   uint32_t crypt;            /* KGM_CRYPT_* */
   uint32_t sign;             /* 1 if sign-locked */
+  uint32_t version;          /* .kgm format version (1 or 2) */
+  uint32_t auth;             /* 1 if authenticated by the device (AUTH flag) */
   uint64_t macs;             /* multiply-accumulates per inference */
 } kg_model_info;
 int kg_model_query(const kg_model *model, kg_model_info *info);
@@ -140,8 +156,10 @@ int kg_model_query(const kg_model *model, kg_model_info *info);
  * model; out receives n * output_size int8 values. Batches of up to
  * max_batch images run on the device at a time: an FC layer once per batch
  * (M = images), a convolution once per image. n = 0 does nothing.
- * KG_E_STATE if the model's device was closed; the key errors of
- * kg_model_load if the key check has to be repeated; KG_E_TIMEOUT,
+ * KG_E_STATE if the model's device was closed; the key and
+ * authentication errors of kg_model_load if the check or the VERIFY has
+ * to be repeated (another model was checked or verified since);
+ * KG_E_UNAUTH if the device refuses a keyed layer as unauthenticated; KG_E_TIMEOUT,
  * KG_E_BUS, KG_E_HW, KG_E_DEVICE from the device, with the failing layer
  * in kg_last_error. */
 int kg_infer(kg_model *model, const int8_t *in, uint32_t n, int8_t *out);

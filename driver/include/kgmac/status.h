@@ -44,6 +44,10 @@ enum {
   KG_E_WRONG_KEY = -34,  /* key check value mismatch; refused by policy */
   KG_E_LOCKED_OUT = -35, /* vault locked out after too many failures (zeroize/reset) */
   KG_E_VAULT_LOCKED = -36, /* the vault is locked: keys cannot be written */
+  KG_E_AUTH = -37,       /* model authentication (VERIFY) failed: modified, or locked for another
+                            device key; refused by policy */
+  KG_E_UNAUTH = -38,     /* unauthenticated model (format version 1, or a layer not bound to the
+                            authenticated model) and the device requires authentication */
   /* Device */
   KG_E_DEVICE = -40,     /* back-end could not be created, or answered unexpectedly */
   KG_E_TIMEOUT = -41,    /* no interrupt within the time limit (layer aborted) */
