@@ -3,12 +3,7 @@
  * it (docs/security.md). The attack never sees the key: it only submits
  * models or inputs through libkgmac and reads int8 outputs.
  *
- * Crafted setting. The device applies the vault's sign key to any layer
- * whose SIGN flag is set, including an unencrypted layer the attacker
- * writes himself. One FC layer with K = R, N = C, every weight 1, identity
- * requantization (mult 2^30, shift 30), run on the R one-hot inputs e_r in a
- * single batch, outputs y[r][c] = key(r, c) ? -1 : +1: one device run reads
- * every bit.
+ * (The crafted-layer settings are in attack_sign_crafted.c.)
  *
  * I/O setting (in the spirit of the oracle attacks of Li et al., DAC 2024).
  * The attacker can only run the victim's model on inputs he chooses and
@@ -36,124 +31,6 @@
 
 static int key_get(const uint8_t *key, uint32_t bit) { return key[bit / 8] >> (bit % 8) & 1; }
 static void key_flip(uint8_t *key, uint32_t bit) { key[bit / 8] ^= (uint8_t)(1u << (bit % 8)); }
-
-/* ---- crafted layers ------------------------------------------------------ */
-
-/* The attacker's own unencrypted one-layer model with SIGN set. */
-static int craft_model(uint32_t R, uint32_t C, uint8_t **buf, size_t *len, char *detail) {
-  const kg_geom g = {R, C};
-  kgm_model m;
-  memset(&m, 0, sizeof m);
-  kgm_layer L;
-  memset(&L, 0, sizeof L);
-  L.type = KGM_LAYER_FC;
-  L.in_h = L.in_w = L.out_h = L.out_w = 1;
-  L.in_c = L.K = R;
-  L.out_c = L.N = C;
-  L.w_len = (uint32_t)kg_pack_weight_bytes(R, C, g);
-  L.out_scale = 1.0f;
-  m.version = KGM_VERSION;
-  m.flags = KGM_FLAG_SIGN;
-  m.rows = R;
-  m.cols = C;
-  m.crypt = KGM_CRYPT_NONE;
-  m.in_h = m.in_w = 1;
-  m.in_c = R;
-  m.in_scale = 1.0f;
-  m.n_layers = 1;
-  m.layers = &L;
-  m.params_len = (size_t)C * KGM_PARAM_SIZE;
-  m.wimg_len = L.w_len;
-  int8_t *W = malloc((size_t)R * C);
-  int32_t *mult = malloc(C * sizeof *mult);
-  uint8_t *shift = malloc(C);
-  m.params = malloc(m.params_len);
-  m.wimg = malloc(m.wimg_len);
-  int rc = W && mult && shift && m.params && m.wimg ? KG_OK : KG_E_NOMEM;
-  if (rc == KG_OK) {
-    memset(W, 1, (size_t)R * C);
-    for (uint32_t c = 0; c < C; c++) {
-      mult[c] = 1 << 30;
-      shift[c] = 30;
-    }
-    if (kg_pack_weights(R, C, W, g, m.wimg, m.wimg_len) != KG_REF_OK ||
-        kg_pack_params(C, NULL, mult, shift, m.params, m.params_len) != KG_REF_OK)
-      rc = kga_fail(detail, KG_E_INVAL, "cannot pack the crafted layer");
-    else
-      rc = kgm_serialize(&m, buf, len, detail);
-  }
-  free(W);
-  free(mult);
-  free(shift);
-  free(m.params);
-  free(m.wimg);
-  return rc;
-}
-
-int kga_sign_oracle_crafted(kg_dev *dev, const kga_progress *prog, kga_sign_result *res,
-                            char *detail) {
-  if (!dev || !res) return kga_fail(detail, KG_E_INVAL, "NULL argument");
-  memset(res, 0, sizeof *res);
-  const double t0 = kga_now();
-  kg_dev_info info;
-  int rc = kg_dev_query(dev, &info);
-  if (rc != KG_OK) return kga_fail(detail, rc, "cannot query the device: %s", kg_strerror(rc));
-  const uint32_t R = info.rows, C = info.cols;
-  if ((uint64_t)R * C > KGA_MAX_SIGN_BITS)
-    return kga_fail(detail, KG_E_INVAL, "%ux%u array: more than %u key bits", R, C,
-                    KGA_MAX_SIGN_BITS);
-  res->rows = R;
-  res->cols = C;
-  res->bits = R * C;
-  uint8_t *buf = NULL;
-  size_t len = 0;
-  rc = craft_model(R, C, &buf, &len, detail);
-  if (rc != KG_OK) return rc;
-  kg_model *model = NULL;
-  rc = kg_model_load_buffer(dev, buf, len, &model);
-  free(buf);
-  if (rc != KG_OK)
-    return kga_fail(detail, rc, "the device refused the crafted layer: %s (%s)",
-                    kg_strerror(rc), kg_last_error(dev));
-  int8_t *in = calloc((size_t)R * R, 1), *out = malloc((size_t)R * C);
-  if (!in || !out) {
-    rc = kga_fail(detail, KG_E_NOMEM, "out of memory");
-    goto done;
-  }
-  for (uint32_t r = 0; r < R; r++) in[(size_t)r * R + r] = 1;
-  kga_report(prog, "query", 0, 1);
-  rc = kg_infer(model, in, R, out);
-  if (rc != KG_OK) {
-    rc = kga_fail(detail, rc, "the crafted layer did not run: %s (%s)", kg_strerror(rc),
-                  kg_last_error(dev));
-    goto done;
-  }
-  res->device_runs = 1;
-  res->queries = 1;
-  kga_report(prog, "query", 1, 1);
-  uint32_t odd = 0;
-  for (uint32_t r = 0; r < R; r++)
-    for (uint32_t c = 0; c < C; c++) {
-      const int8_t y = out[(size_t)r * C + c];
-      if (y == -1) key_flip(res->key, r * C + c);
-      if (y == 1 || y == -1) res->bits_decided++;
-      else odd++;
-    }
-  res->success = odd == 0;
-  if (odd)
-    snprintf(res->reason, sizeof res->reason,
-             "%u of %u outputs were neither +1 nor -1: the device does not behave as a "
-             "sign-keyed array", odd, R * C);
-  else
-    snprintf(res->reason, sizeof res->reason,
-             "every bit read from one run of a crafted %ux%u layer (%u one-hot inputs)", R, C, R);
-done:
-  free(in);
-  free(out);
-  kg_model_free(model);
-  res->seconds = kga_now() - t0;
-  return rc;
-}
 
 /* ---- I/O only ------------------------------------------------------------- */
 

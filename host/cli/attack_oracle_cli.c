@@ -4,34 +4,45 @@
 #include <string.h>
 
 #include "cli_kg.h"
+#include "kg_auth.h"
+#include "kgmac/file_io.h"
 #include "cmd_attack.h"
 
 static const char *const CMD = "attack sign-oracle";
 
 static void help(FILE *out) {
-  fputs("usage: kgmac attack sign-oracle --setting crafted|io --victim-keys KEYS.kgk\n"
+  fputs("usage: kgmac attack sign-oracle --setting crafted|image|io --victim-keys KEYS.kgk\n"
         "                                [--model VICTIM.kgm] [--backend model|rtl]\n"
+        "                                [--policy refuse|run] [--legacy]\n"
         "                                [--aes-key HEX] [--queries N] [--validate N]\n"
         "                                [--sweeps N] [--restarts N] [--seed S]\n"
         "                                [--images F --labels F] [--count N] [--json]\n"
         "\n"
         "Recover the RxC sign key from a device whose vault holds it. The victim's\n"
         "setup (this command, not the attack) opens the back-end, provisions it from\n"
-        "--victim-keys and, for the I/O setting, loads --model on it. The attack then\n"
-        "sees only the device API:\n"
-        "  crafted  the attacker loads his own unencrypted FC layer with the SIGN flag\n"
-        "           set (all-ones weights, R one-hot inputs): one run reads every bit.\n"
+        "--victim-keys and, for the image and I/O settings, loads --model on it. The\n"
+        "attack then sees only the device: its API, its registers and its memory.\n"
+        "  crafted  the attacker writes his own unencrypted FC layer with the SIGN flag\n"
+        "           set (all-ones weights, R one-hot inputs) into device memory and runs\n"
+        "           it: one run reads every bit the device applies.\n"
+        "  image    the same layer written over the victim's loaded, authenticated\n"
+        "           model image in device memory, run at its weight offset with its\n"
+        "           crypt mode (the attacker who rewrites memory after VERIFY).\n"
         "  io       the attacker can only run the victim's model on chosen inputs and\n"
         "           read its int8 outputs; the model must be readable in clear (a\n"
         "           sign-only file, or one opened with --aes-key from padding-kpa). The\n"
         "           key is searched bit by bit until a bit-exact host simulation of the\n"
         "           model reproduces every observed output (docs/security.md).\n"
-        "Afterwards the harness scores the recovered key against --victim-keys and, with\n"
+        "Afterwards the harness scores the recovered key against --victim-keys (for the\n"
+        "image and I/O settings on a version-2 model: the model's effective sign key,\n"
+        "derived from them) and, with\n"
         "--model, runs the victim's model under the recovered key (host simulation of\n"
         "the file) against the victim's device outputs on --count inputs (test images\n"
         "with --images/--labels, else random inputs): agreement and accuracy.\n"
         "\n"
         "  --aes-key HEX   the attacker's AES key for an encrypted --model (padding-kpa)\n"
+        "  --as-stored     io on an encrypted --model without its key: take the stored\n"
+        "                  (encrypted) weight bytes for the weights, the thief's best guess\n"
         "  --queries N     io: chosen inputs for the search (default 64)\n"
         "  --validate N    io: fresh inputs to confirm the key (default 64)\n"
         "  --sweeps N      io: coordinate-descent passes per descent (default 8)\n"
@@ -39,6 +50,8 @@ static void help(FILE *out) {
         "  --seed S        io: input generator seed (default 1)\n"
         "  --count N       verification inputs (default 1000)\n"
         "  --backend B     the victim's device: model (default) or rtl\n"
+        "  --policy P      the victim's wrong-key policy: refuse (default) or run\n"
+        "  --legacy        the victim's device accepts version-1 (unauthenticated) models\n"
         "  --json          one JSON object on stdout\n"
         "\n"
         "exit status: 0 every key bit recovered, 1 the attack fell short or an error,\n"
@@ -125,10 +138,30 @@ out:
   return status;
 }
 
-static uint32_t bits_correct(const kga_sign_result *r, const kg_keys *truth) {
+/* The sign key the attack should have found: the device key, or for a
+ * version-2 model attacked through its own image or outputs, the model's
+ * effective key Sd ^ Ms (docs/spec.md 11.1), derived here on the harness
+ * side from the key file and the model's nonce. */
+static int truth_key(const kg_keys *keys, int per_model, const uint8_t nonce[12], uint32_t bits,
+                     uint8_t *out) {
+  memcpy(out, keys->sign_key, (bits + 7) / 8);
+  if (!per_model) return KG_OK;
+  kg_aes_key dk;
+  kg_model_keys mk;
+  int rc = kg_aes_key_init(&dk, keys->aes_key, keys->aes_len) == KG_AES_OK &&
+                   kg_model_keys_derive(&dk, nonce, bits, &mk) == KG_AES_OK
+               ? KG_OK
+               : KG_E_INVAL;
+  if (rc == KG_OK) kg_model_sign_key(&mk, keys->sign_key, bits, out);
+  kg_aes_key_wipe(&dk);
+  kg_model_keys_wipe(&mk);
+  return rc;
+}
+
+static uint32_t bits_correct(const kga_sign_result *r, const uint8_t *truth) {
   uint32_t ok = 0;
   for (uint32_t b = 0; b < r->bits; b++)
-    ok += ((r->key[b / 8] ^ truth->sign_key[b / 8]) >> (b % 8) & 1u) == 0;
+    ok += ((r->key[b / 8] ^ truth[b / 8]) >> (b % 8) & 1u) == 0;
   return ok;
 }
 
@@ -191,8 +224,8 @@ int cli_attack_sign_oracle(int argc, char **argv) {
     }
   const char *setting = NULL, *keys_path = NULL, *model_path = NULL, *backend = "model",
              *aes_hex = NULL, *q_s = NULL, *v_s = NULL, *sw_s = NULL, *seed_s = NULL, *rs_s = NULL,
-             *images = NULL, *labels = NULL, *count_s = NULL;
-  int json = 0;
+             *images = NULL, *labels = NULL, *count_s = NULL, *policy = "refuse";
+  int json = 0, legacy = 0, as_stored = 0;
   const kg_opt opts[] = {
       {"setting", 1, &setting, NULL}, {"victim-keys", 1, &keys_path, NULL},
       {"model", 1, &model_path, NULL}, {"backend", 1, &backend, NULL},
@@ -201,19 +234,26 @@ int cli_attack_sign_oracle(int argc, char **argv) {
       {"seed", 1, &seed_s, NULL},      {"restarts", 1, &rs_s, NULL},
       {"images", 1, &images, NULL},
       {"labels", 1, &labels, NULL},    {"count", 1, &count_s, NULL},
+      {"policy", 1, &policy, NULL},    {"legacy", 0, NULL, &legacy},
+      {"as-stored", 0, NULL, &as_stored},
       {"json", 0, NULL, &json},        {NULL, 0, NULL, NULL}};
   if (kg_parse_opts(CMD, argc, argv, opts) != KG_EXIT_OK) return KG_EXIT_USAGE;
-  if (!setting || (strcmp(setting, "crafted") != 0 && strcmp(setting, "io") != 0)) {
-    kg_err(CMD, "--setting crafted or --setting io is required");
+  if (!setting || (strcmp(setting, "crafted") != 0 && strcmp(setting, "io") != 0 &&
+                   strcmp(setting, "image") != 0)) {
+    kg_err(CMD, "--setting crafted, image or io is required");
     return KG_EXIT_USAGE;
   }
-  const int io = strcmp(setting, "io") == 0;
+  const int io = strcmp(setting, "io") == 0, image = strcmp(setting, "image") == 0;
+  if (strcmp(policy, "refuse") != 0 && strcmp(policy, "run") != 0) {
+    kg_err(CMD, "--policy must be refuse or run, not '%s'", policy);
+    return KG_EXIT_USAGE;
+  }
   if (!keys_path) {
     kg_err(CMD, "--victim-keys KEYS.kgk is required (the victim provisions his device with it)");
     return KG_EXIT_USAGE;
   }
-  if (io && !model_path) {
-    kg_err(CMD, "the io setting needs the victim's --model");
+  if ((io || image) && !model_path) {
+    kg_err(CMD, "the %s setting needs the victim's --model", setting);
     return KG_EXIT_USAGE;
   }
   if (!images != !labels) {
@@ -245,22 +285,30 @@ int cli_attack_sign_oracle(int argc, char **argv) {
   int have_clear = 0;
   char detail[KG_DETAIL_LEN] = "";
   int rc;
+  uint8_t *file = NULL, nonce[12] = {0};
+  size_t file_len = 0;
+  uint32_t file_version = 0;
   if (model_path) {
     rc = kgm_load_file(&clear, model_path, detail);
+    if (rc == KG_OK && image) rc = kg_file_read(model_path, KGM_MAX_FILE, &file, &file_len, detail);
     if (rc != KG_OK) {
       kg_err(CMD, "%s: %s (%s)", model_path, kg_strerror(rc), detail);
+      kgm_model_free(&clear);
       return KG_EXIT_FAIL;
     }
+    memcpy(nonce, clear.nonce, sizeof nonce);
+    file_version = clear.version;
     if (clear.crypt != KGM_CRYPT_NONE && aes_hex &&
         kga_decrypt_model(&clear, aes, (uint32_t)aes_len, detail) != KG_OK) {
       kg_err(CMD, "--aes-key: %s", detail);
       kgm_model_free(&clear);
       return KG_EXIT_FAIL;
     }
+    if (clear.crypt != KGM_CRYPT_NONE && as_stored) clear.crypt = KGM_CRYPT_NONE;
     have_clear = clear.crypt == KGM_CRYPT_NONE;
     if (io && !have_clear) {
       kg_err(CMD, "%s is encrypted (%s): the io setting needs its weights in clear (give "
-             "--aes-key, e.g. from padding-kpa)", model_path, kgm_crypt_name(clear.crypt));
+             "--aes-key, e.g. from padding-kpa, or --as-stored)", model_path, kgm_crypt_name(clear.crypt));
       kgm_model_free(&clear);
       return KG_EXIT_FAIL;
     }
@@ -273,7 +321,8 @@ int cli_attack_sign_oracle(int argc, char **argv) {
   kg_model *victim = NULL;
   int status = KG_EXIT_FAIL;
   if (kg_cli_read_keys(CMD, keys_path, &keys, &rows, &cols) != KG_EXIT_OK) goto done;
-  keys.policy = KG_KEY_POLICY_REFUSE;
+  keys.policy = strcmp(policy, "run") == 0 ? KG_KEY_POLICY_RUN : KG_KEY_POLICY_REFUSE;
+  keys.legacy = (uint32_t)legacy;
   if (model_path && (clear.rows != rows || clear.cols != cols)) {
     kg_err(CMD, "%s is locked for %ux%u but the keys are for %ux%u", model_path, clear.rows,
            clear.cols, rows, cols);
@@ -287,8 +336,9 @@ int cli_attack_sign_oracle(int argc, char **argv) {
   cli_attack_bar_init(&bar);
   kga_sign_result res;
   char adetail[KGA_DETAIL_LEN] = "";
-  rc = io ? kga_sign_oracle_io(victim, &clear, &o, &bar.prog, &res, adetail)
-          : kga_sign_oracle_crafted(dev, &bar.prog, &res, adetail);
+  rc = io      ? kga_sign_oracle_io(victim, &clear, &o, &bar.prog, &res, adetail)
+       : image ? kga_sign_oracle_image(dev, &clear, file, file_len, &bar.prog, &res, adetail)
+               : kga_sign_oracle_crafted(dev, &bar.prog, &res, adetail);
   cli_attack_bar_done(&bar);
   if (rc != KG_OK) {
     kg_err(CMD, "%s", adetail);
@@ -296,7 +346,13 @@ int cli_attack_sign_oracle(int argc, char **argv) {
   }
 
   /* Scoring and verification (harness side). */
-  const uint32_t correct = bits_correct(&res, &keys);
+  uint8_t truth[KGA_MAX_SIGN_BITS / 8];
+  if (truth_key(&keys, !strcmp(setting, "crafted") ? 0 : file_version >= 2, nonce, res.bits,
+                truth) != KG_OK) {
+    kg_err(CMD, "cannot derive the model's sign key from %s", keys_path);
+    goto done;
+  }
+  const uint32_t correct = bits_correct(&res, truth);
   verify v;
   memset(&v, 0, sizeof v);
   if (victim && have_clear &&
@@ -311,7 +367,9 @@ int cli_attack_sign_oracle(int argc, char **argv) {
     kg_err(CMD, "%u of %u key bits recovered: %s", correct, res.bits, res.reason);
 done:
   memset(&keys, 0, sizeof keys);
+  memset(truth, 0, sizeof truth);
   memset(aes, 0, sizeof aes);
+  free(file);
   kg_model_free(victim);
   kg_close(dev);
   kgm_model_free(&clear);

@@ -115,11 +115,21 @@ typedef struct kga_sign_result {
   char reason[160];
 } kga_sign_result;
 
-/* Crafted-layer setting: build an unencrypted FC layer with SIGN set
- * (K = R, N = C, one-hot input rows), load it on `dev` (whose vault holds the
- * victim's sign key) and read every key bit from the signs of one batch. */
+/* Crafted-layer settings (attack_sign_crafted.c): an FC layer with K = R,
+ * N = C, weights 1 and identity requantization, written straight into device
+ * memory (kgmac/raw.h) and run with SIGN set on R one-hot inputs; the signs
+ * of its outputs are the key bits the device applied.
+ *  - crafted: in the attacker's own memory, unencrypted.
+ *  - image: over the first weight tile and parameter records of the victim's
+ *    loaded (authenticated) model, found in device memory from the file's
+ *    header bytes `file`, run with the model's crypt mode at its weight
+ *    offset; the victim's bytes are restored afterwards.
+ * A layer the device refuses gives success = 0 and no bits (the reason names
+ * STATUS.ERR). */
 int kga_sign_oracle_crafted(kg_dev *dev, const kga_progress *prog, kga_sign_result *res,
                             char *detail);
+int kga_sign_oracle_image(kg_dev *dev, const kgm_model *m, const uint8_t *file, size_t file_len,
+                          const kga_progress *prog, kga_sign_result *res, char *detail);
 
 typedef struct kga_io_opts {
   uint32_t queries;       /* chosen inputs to submit (0 = 64) */
