@@ -17,6 +17,7 @@
  *           attacker who rewrites device memory after VERIFY
  *           (docs/spec.md 11.1). He restores the bytes afterwards.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 

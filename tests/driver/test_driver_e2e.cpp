@@ -203,21 +203,30 @@ TEST_P(DriverE2E, RandomFcPaddingRowsAreMasked) {
   for (uint32_t crypt : {KGM_CRYPT_NONE, KGM_CRYPT_DEEPLOCK, KGM_CRYPT_CTR}) {
     SCOPED_TRACE(kgm_crypt_name(crypt));
     KgmModel km;
-    kgd::test_lock(q.q, R, C, crypt, true, keys, nonce, &km.m);
+    // The lock fills every padding byte with random bytes, these rows included.
+    kgd::test_lock(q.q, R, C, crypt, true, keys, nonce, &km.m, version(), rng());
     const kgm_layer& conv = km.m.layers[km.m.n_layers - 2];
     const kgm_layer& fc = km.m.layers[km.m.n_layers - 1];
     ASSERT_EQ(uint32_t(KGM_LAYER_FC), fc.type);
     const uint32_t c = conv.out_c, group = (c + 15u) & ~15u;
     ASSERT_NE(0u, c % 16) << "the model must have padding channels";
     ASSERT_EQ(0u, fc.K % group);
+    // Version 2 locks random bytes into these rows; a version-1 file (zero
+    // padding, no tag) gets them written here. Either way the device must
+    // read the padding channels as 0.
     const uint32_t KT = (fc.K + R - 1) / R, tile = (R * C + 15u) / 16u * 16u;
-    uint32_t filled = 0;
+    uint32_t nonzero = 0;
     for (uint32_t k = 0; k < fc.K; k++) {
       if (k % group < c) continue;
-      for (uint32_t n = 0; n < fc.N; n++, filled++)
-        km.m.wimg[fc.w_off + ((n / C) * KT + k / R) * tile + (k % R) * C + n % C] = uint8_t(rng());
+      for (uint32_t n = 0; n < fc.N; n++) {
+        uint8_t& b = km.m.wimg[fc.w_off + ((n / C) * KT + k / R) * tile + (k % R) * C + n % C];
+        if (version() == 1) b = uint8_t(rng() | 1u);
+        nonzero += b != 0;
+      }
     }
-    ASSERT_GT(filled, 0u);
+    if (version() == 1 || crypt == KGM_CRYPT_NONE) {
+      ASSERT_GT(nonzero, 0u);
+    }
     Model m = load(kgd::serialize(km.m));
     ASSERT_TRUE(m);
     const auto in = kgd::random_input(rng, (size_t)kImages * kg_qmodel_input_size(&q.q));
