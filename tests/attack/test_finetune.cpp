@@ -79,7 +79,9 @@ kg_keys test_keys(uint32_t rows, uint32_t cols, uint64_t seed) {
 // Lock q and send it through the file format (serialize + parse): the
 // thief reads bytes.
 kgm_model lock_bytes(const kg_qmodel &q, uint32_t crypt, int sign, const kg_keys &keys) {
-  kglock_opts o{4, 4, crypt, sign, &keys, nullptr, KGM_VERSION};
+  // Version 1: the sign lock uses the device key itself, which the checks
+  // below compare with (version 2 would lock with a per-model key).
+  kglock_opts o{4, 4, crypt, sign, &keys, nullptr, 1};
   static const uint8_t nonce[12] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12};
   o.nonce = nonce;
   kgm_model locked, back;
