@@ -56,35 +56,52 @@ for MODEL in $MODELS; do
   ensure_model
   K="$OUT/$MODEL-${ROWS}x${COLS}"
   run "$KG" keygen --rows "$ROWS" --cols "$COLS" --out "$K.kgk" --force
-  # The locks: the default (Deep-Lock + sign), CTR + sign, sign only.
-  run "$KG" lock --model "$D/$MODEL.kgq" --keys "$K.kgk" --crypt deeplock --out "$K.kgm" --force
-  run "$KG" lock --model "$D/$MODEL.kgq" --keys "$K.kgk" --crypt ctr --out "$K-ctr.kgm" --force
+  # The locks: the default (CTR + sign, version 2: per-model keys, random
+  # padding, authenticated), Deep-Lock + sign and sign only (version 2), and
+  # the old default (Deep-Lock + sign, version 1: device keys, zero padding,
+  # no tag) that only a device with legacy models allowed runs: the "before".
+  run "$KG" lock --model "$D/$MODEL.kgq" --keys "$K.kgk" --out "$K.kgm" --force
+  run "$KG" lock --model "$D/$MODEL.kgq" --keys "$K.kgk" --crypt deeplock --out "$K-dl.kgm" --force
   run "$KG" lock --model "$D/$MODEL.kgq" --keys "$K.kgk" --crypt none --out "$K-sign.kgm" --force
+  run "$KG" lock --model "$D/$MODEL.kgq" --keys "$K.kgk" --crypt deeplock --format 1 \
+      --out "$K-v1.kgm" --force
   p="$MODEL-${ROWS}x${COLS}"
-  # padding-kpa: the file alone.
-  attack "$p-kpa-default" padding-kpa "$K.kgm" --out "$K-opened.kgm" --force "${imgs[@]}" --count "$COUNT"
-  attack "$p-kpa-ctr" padding-kpa "$K-ctr.kgm"
-  # sign-oracle: crafted layer, then I/O only on the sign-only file.
-  attack "$p-oracle-crafted" sign-oracle --setting crafted --victim-keys "$K.kgk" \
-      --model "$K-sign.kgm" "${imgs[@]}" --count "$COUNT"
-  attack "$p-oracle-io" sign-oracle --setting io --victim-keys "$K.kgk" --model "$K-sign.kgm" \
-      --queries "$QUERIES" --seed "$SEED" "${imgs[@]}" --count "$COUNT"
-  # The default lock end to end: AES key from the file, then the sign key
-  # through I/O queries on the victim's own Deep-Lock model.
-  aes=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1])).get("key",""))' \
-        "$OUT/$p-kpa-default.json")
+  # padding-kpa: the file alone; the harness then counts how many of the
+  # padding bytes the attack assumed to be 0 really are (--victim-keys).
+  attack "$p-kpa-v1" padding-kpa "$K-v1.kgm" --out "$K-opened.kgm" --force --victim-keys "$K.kgk" \
+      "${imgs[@]}" --count "$COUNT"
+  attack "$p-kpa-default" padding-kpa "$K.kgm" --victim-keys "$K.kgk"
+  attack "$p-kpa-deeplock" padding-kpa "$K-dl.kgm" --victim-keys "$K.kgk"
   # The same attack on AES-256 (Nk = 8).
   run "$KG" keygen --aes 256 --rows "$ROWS" --cols "$COLS" --out "$K-aes256.kgk" --force
   run "$KG" lock --model "$D/$MODEL.kgq" --keys "$K-aes256.kgk" --crypt deeplock \
       --out "$K-aes256.kgm" --force
-  attack "$p-kpa-aes256" padding-kpa "$K-aes256.kgm"
+  attack "$p-kpa-aes256" padding-kpa "$K-aes256.kgm" --victim-keys "$K-aes256.kgk"
+  # sign-oracle, crafted layer written straight into device memory: a device
+  # that runs version-1 layers with its device keys (--legacy, the "before"),
+  # the default device (refuse), and the default device under the run policy.
+  attack "$p-oracle-crafted-legacy" sign-oracle --setting crafted --victim-keys "$K.kgk" --legacy
+  attack "$p-oracle-crafted" sign-oracle --setting crafted --victim-keys "$K.kgk"
+  attack "$p-oracle-crafted-run" sign-oracle --setting crafted --victim-keys "$K.kgk" --policy run
+  # The crafted layer written over the victim's authenticated image after
+  # VERIFY: a sign-only model, then the default lock.
+  attack "$p-oracle-image-sign" sign-oracle --setting image --victim-keys "$K.kgk" \
+      --model "$K-sign.kgm" "${imgs[@]}" --count "$COUNT"
+  attack "$p-oracle-image-default" sign-oracle --setting image --victim-keys "$K.kgk" \
+      --model "$K.kgm"
+  # I/O only: the sign-only model (weights in clear: the HPNN baseline), and
+  # the default lock, whose stored weights are ciphertext.
+  attack "$p-oracle-io" sign-oracle --setting io --victim-keys "$K.kgk" --model "$K-sign.kgm" \
+      --queries "$QUERIES" --seed "$SEED" "${imgs[@]}" --count "$COUNT"
+  attack "$p-oracle-io-default" sign-oracle --setting io --victim-keys "$K.kgk" --model "$K.kgm" \
+      --as-stored --queries "$QUERIES" --seed "$SEED"
+  # The old default lock end to end: AES key from the file, then the sign
+  # key through I/O queries on the victim's own version-1 model.
+  aes=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1])).get("key",""))' \
+        "$OUT/$p-kpa-v1.json")
   if [[ -n "$aes" && "$CHAINS" == 1 ]]; then
-    attack "$p-default-chain" sign-oracle --setting io --victim-keys "$K.kgk" --model "$K.kgm" \
-        --aes-key "$aes" --queries "$QUERIES" --seed "$SEED" "${imgs[@]}" --count "$COUNT"
-    # The same key file's CTR model falls to the AES key the Deep-Lock file gave.
-    attack "$p-ctr-shared-key" sign-oracle --setting io --victim-keys "$K.kgk" \
-        --model "$K-ctr.kgm" --aes-key "$aes" --queries "$QUERIES" --seed "$SEED" \
-        "${imgs[@]}" --count "$COUNT"
+    attack "$p-v1-chain" sign-oracle --setting io --victim-keys "$K.kgk" --model "$K-v1.kgm" \
+        --legacy --aes-key "$aes" --queries "$QUERIES" --seed "$SEED" "${imgs[@]}" --count "$COUNT"
   fi
   # The fine-tuning thief and white-box adversarial examples (section 6):
   # JSON in BUILD/security, the fine-tuning plot in docs/img.
@@ -95,7 +112,7 @@ for MODEL in $MODELS; do
         --out "$K-ctr-only.kgm" --force
     run "$KG" lock --model "$D/$MODEL.kgq" --crypt none --no-sign --rows "$ROWS" --cols "$COLS" \
         --out "$K-plain.kgm" --force
-    locked="$K-sign.kgm,$K-dl-only.kgm,$K-ctr-only.kgm,$K.kgm"
+    locked="$K-sign.kgm,$K-dl-only.kgm,$K-ctr-only.kgm,$K-dl.kgm,$K.kgm"
     attack "$p-finetune" finetune --kgm "$locked" --fractions 1,2,5,10 --epochs 10 --seed "$SEED"
     attack "$p-fgsm" fgsm --float-model "$D/$MODEL.kgf" --keys "$K.kgk" --kgm "$K-plain.kgm,$locked" \
         --count "$COUNT"
@@ -112,6 +129,8 @@ done
 if [[ -n "$BROWS" && -n "$BCOLS" ]]; then
   R="$OUT/rtl-${BROWS}x${BCOLS}"
   run "$KG" keygen --rows "$BROWS" --cols "$BCOLS" --out "$R.kgk" --force
+  attack "rtl-${BROWS}x${BCOLS}-oracle-crafted-legacy" sign-oracle --setting crafted \
+      --victim-keys "$R.kgk" --backend rtl --legacy
   attack "rtl-${BROWS}x${BCOLS}-oracle-crafted" sign-oracle --setting crafted \
       --victim-keys "$R.kgk" --backend rtl
 fi

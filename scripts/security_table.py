@@ -36,49 +36,70 @@ def row(cells):
     return "| " + " | ".join(str(c) for c in cells) + " |"
 
 
+def kpa_row(d, p, name, target, opened=False):
+    r, run = load(f"{d}/{p}-{name}.json"), load(f"{d}/{p}-{name}.run.json")
+    if not r:
+        return None
+    if r["success"]:
+        outcome = (f"AES-{4 * len(r['key'])} key recovered, "
+                   + ("KCV matches" if r.get("version", 1) < 2 else "explains every other known byte"))
+    elif r["crypt"] == "ctr":
+        outcome = f"no key ({r['ks_learnt']} bytes of assumed keystream, no key follows)"
+    else:
+        outcome = f"no key: {r['reason']}"
+    pad = (f"{r['padding_zero']} of {r['padding_bytes']} padding bytes really 0"
+           if "padding_zero" in r else f"{r['padding_bytes']} padding bytes")
+    cost = f"{pad}; {r['derived_bytes']} schedule bytes derived, {r['candidates']} candidate key(s)"
+    acc = f"opened model {pct(r.get('accuracy'))} (sign lock still on)" if opened else "-"
+    return row(["padding-kpa", target, outcome, cost, secs(r["seconds"]),
+                secs(run["wall_ms"] / 1000) if run else "-", acc])
+
+
+def oracle_row(d, p, name, target):
+    r, run = load(f"{d}/{p}-{name}.json"), load(f"{d}/{p}-{name}.run.json")
+    if not r:
+        return None
+    if "io" in name or "chain" in name:
+        cost = (f"{r['queries']} chosen inputs, {r['hypotheses']} hypotheses, "
+                f"{r['sweeps']} passes, {r['restarts']} restarts")
+    else:
+        cost = f"{r['queries']} layer run"
+    acc = "-"
+    if "acc_recovered" in r:
+        acc = (f"{pct(r['acc_recovered'])} recovered key vs {pct(r['acc_device'])} right key "
+               f"({r['verify_agree']}/{r['verify_inputs']} outputs identical; "
+               f"{pct(r['acc_no_key'])} without the sign key)")
+    outcome = f"{r['bits_correct']}/{r['bits']} bits right ({r['bits_decided']} decided)"
+    if r["bits_decided"] == 0 and "refused" in r.get("reason", ""):
+        outcome = f"refused by the device; {outcome}"
+    return row(["sign-oracle", target, outcome, cost, secs(r["seconds"]),
+                secs(run["wall_ms"] / 1000) if run else "-", acc])
+
+
+# (kind, result name, target) in the order of the table; "before" rows are the
+# version-1 lock or a device with legacy models allowed.
+MODEL_ROWS = (
+    ("kpa", "kpa-v1", "before: version-1 default lock (Deep-Lock + sign, zero padding)", True),
+    ("kpa", "kpa-default", "default lock (CTR + sign, version 2)", False),
+    ("kpa", "kpa-deeplock", "Deep-Lock + sign, version 2", False),
+    ("kpa", "kpa-aes256", "Deep-Lock + sign, version 2, AES-256", False),
+    ("oracle", "oracle-crafted-legacy", "before: crafted layer, device allowing version-1 models", None),
+    ("oracle", "oracle-crafted", "crafted layer, default device (refuse)", None),
+    ("oracle", "oracle-crafted-run", "crafted layer, default device, policy run", None),
+    ("oracle", "oracle-io", "sign only (HPNN baseline), I/O only", None),
+    ("oracle", "oracle-io-default", "default lock, I/O only on the stored (encrypted) weights", None),
+    ("oracle", "oracle-image-sign", "sign only: crafted layer written over its image after VERIFY", None),
+    ("oracle", "oracle-image-default", "default lock: crafted layer written over its image after VERIFY", None),
+    ("oracle", "v1-chain", "before: version-1 default lock, padding-kpa key then I/O only", None),
+)
+
+
 def model_rows(d, p):
     rows = []
-    r, run = load(f"{d}/{p}-kpa-default.json"), load(f"{d}/{p}-kpa-default.run.json")
-    if r:
-        outcome = (f"AES-{4 * len(r['key'])} key `{r['key']}`, KCV {'matches' if r['kcv_ok'] else 'differs'}"
-                   if r["success"] else f"no key: {r['reason']}")
-        rows.append(row(["padding-kpa", "default lock (Deep-Lock + sign)", outcome,
-                         f"{r['known_bytes']} known bytes (padding {r['padding_bytes']}), "
-                         f"{r['derived_bytes']} schedule bytes derived, {r['candidates']} KCV check(s)",
-                         secs(r["seconds"]), secs(run["wall_ms"] / 1000) if run else "-",
-                         f"opened model {pct(r.get('accuracy'))} (sign lock still on, zero sign key)"]))
-    r, run = load(f"{d}/{p}-kpa-aes256.json"), load(f"{d}/{p}-kpa-aes256.run.json")
-    if r:
-        rows.append(row(["padding-kpa", "Deep-Lock + sign, AES-256",
-                         f"AES-256 key recovered, KCV {'matches' if r['kcv_ok'] else 'differs'}"
-                         if r["success"] else f"no key: {r['reason']}",
-                         f"{r['known_bytes']} known bytes, {r['derived_bytes']} schedule bytes derived",
-                         secs(r["seconds"]), secs(run["wall_ms"] / 1000) if run else "-", "-"]))
-    r, run = load(f"{d}/{p}-kpa-ctr.json"), load(f"{d}/{p}-kpa-ctr.run.json")
-    if r:
-        rows.append(row(["padding-kpa", "CTR + sign", "key recovered" if r["success"] else
-                         f"no key; {r['ks_learnt']} keystream bytes learnt",
-                         f"{r['known_bytes']} known bytes", secs(r["seconds"]),
-                         secs(run["wall_ms"] / 1000) if run else "-", "-"]))
-    for name, target in (("oracle-crafted", "sign only, crafted layer"),
-                         ("oracle-io", "sign only, I/O only"),
-                         ("default-chain", "default lock: padding-kpa key, then I/O only"),
-                         ("ctr-shared-key", "CTR + sign, same key file: the Deep-Lock file's "
-                                            "AES key, then I/O only")):
-        r, run = load(f"{d}/{p}-{name}.json"), load(f"{d}/{p}-{name}.run.json")
-        if not r:
-            continue
-        cost = (f"{r['queries']} layer run" if "crafted" in name else
-                f"{r['queries']} chosen inputs, {r['hypotheses']} hypotheses, "
-                f"{r['sweeps']} passes, {r['restarts']} restarts")
-        acc = "-"
-        if "acc_recovered" in r:
-            acc = (f"{pct(r['acc_recovered'])} recovered key vs {pct(r['acc_device'])} right key "
-                   f"({r['verify_agree']}/{r['verify_inputs']} outputs identical; "
-                   f"{pct(r['acc_no_key'])} without the sign key)")
-        rows.append(row(["sign-oracle", target,
-                         f"{r['bits_correct']}/{r['bits']} bits right ({r['bits_decided']} decided)",
-                         cost, secs(r["seconds"]), secs(run["wall_ms"] / 1000) if run else "-", acc]))
+    for kind, name, target, opened in MODEL_ROWS:
+        r = kpa_row(d, p, name, target, opened) if kind == "kpa" else oracle_row(d, p, name, target)
+        if r:
+            rows.append(r)
     return rows
 
 
@@ -206,43 +227,54 @@ SEND = "<!-- SCHEMES-END -->"
 
 def scheme_tables(d, p, model):
     """Per scheme: the papers' figures next to ours, from model p's results."""
-    kpa, ctr = load(f"{d}/{p}-kpa-default.json"), load(f"{d}/{p}-kpa-ctr.json")
-    cr, io = load(f"{d}/{p}-oracle-crafted.json"), load(f"{d}/{p}-oracle-io.json")
-    ch, cs = load(f"{d}/{p}-default-chain.json"), load(f"{d}/{p}-ctr-shared-key.json")
-    if not (kpa and ctr and cr and io):
+    L = lambda n: load(f"{d}/{p}-{n}.json")
+    v1, kd, kdl = L("kpa-v1"), L("kpa-default"), L("kpa-deeplock")
+    crl, cr, crr = L("oracle-crafted-legacy"), L("oracle-crafted"), L("oracle-crafted-run")
+    io, iod, ims, imd, ch = (L("oracle-io"), L("oracle-io-default"), L("oracle-image-sign"),
+                             L("oracle-image-default"), L("v1-chain"))
+    if not (v1 and kd and kdl and crl and cr and io and ims):
         return []
     head = [row(["figure", "paper", f"ours ({model.upper()}, {cr['rows']}x{cr['cols']})"]),
             row(["---"] * 3)]
     after = lambda r: (f"{pct(r['acc_recovered'])} under the recovered key(s), "
                        f"{r['verify_agree']}/{r['verify_inputs']} outputs identical to the victim's device")
-    out = ["**Sign key only (HPNN-style: crypt none + SIGN)**", ""] + head + [
-        row(["right key", "<= 0.5% cost (HPNN)", f"{pct(cr['acc_device'])}, the int8 model's accuracy"]),
-        row(["wrong key", "73.22-80.17% drop (HPNN)", f"{pct(cr['acc_no_key'])} with no sign key (all zero), a drop of "
-             f"{100 * (cr['acc_device'] - cr['acc_no_key']):.2f} pp"]),
+    bits = lambda r: f"{r['bits_correct']}/{r['bits']} bits right"
+    pad = lambda r: (f"{r['padding_zero']} of {r['padding_bytes']} padding bytes really 0"
+                     if "padding_zero" in r else f"{r['padding_bytes']} padding bytes")
+    out = ["**Sign key only (HPNN-style: crypt none + SIGN), the paper's baseline**", ""] + head + [
+        row(["right key", "<= 0.5% cost (HPNN)", f"{pct(io['acc_device'])}, the int8 model's accuracy"]),
+        row(["wrong key", "73.22-80.17% drop (HPNN)", f"{pct(io['acc_no_key'])} with no sign key (all zero), a drop of "
+             f"{100 * (io['acc_device'] - io['acc_no_key']):.2f} pp"]),
         row(["fine-tune", "recovers easily (HPNN)", "section 6"]),
-        row(["key recovery, crafted layer", "- (not measured by the papers)",
-             f"{cr['bits_correct']}/{cr['bits']} bits, {cr['queries']} layer run, {secs(cr['seconds'])}"]),
         row(["key recovery, I/O only", "broken by an I/O-oracle attack (Li et al., DAC 2024)",
-             f"{io['bits_correct']}/{io['bits']} bits, {io['queries']} chosen inputs, {secs(io['seconds'])}"]),
-        row(["after recovery", "-", after(io)]),
+             f"{bits(io)}, {io['queries']} chosen inputs, {secs(io['seconds'])}: " + after(io)]),
+        row(["key recovery, image rewritten after VERIFY", "-",
+             f"{bits(ims)} in {ims['queries']} layer run, {secs(ims['seconds'])}"]),
         row(["adversarial examples", "-", "section 6"]), "",
-        "**Deep-Lock (crypt deeplock) and the default lock (Deep-Lock + sign key)**", ""] + head + [
-        row(["key recovery from the file", "none published for the schedule inversion",
-             (f"AES-128 key in {secs(kpa['seconds'])} from {kpa['padding_bytes']} padding bytes, "
-              f"KCV checked" if kpa["success"] else "no key")]),
-        row(["fine-tune", "no progress with 10% of the data (Deep-Lock)", "section 6"]),
-        row(["opened, still sign-locked", "-", f"{pct(kpa.get('accuracy'))}"])]
+        "**Deep-Lock (crypt deeplock)**", ""] + head + [
+        row(["key recovery from the file, version 1 (before)", "none published for the schedule inversion",
+             (f"AES key in {secs(v1['seconds'])} from {pad(v1)}, KCV checked; opened model "
+              f"{pct(v1.get('accuracy'))} with the sign lock still on" if v1["success"] else "no key")]),
+        row(["key recovery from the file, version 2", "-",
+             "key recovered" if kdl["success"] else f"no key: {pad(kdl)}"]),
+        row(["fine-tune", "no progress with 10% of the data (Deep-Lock)", "section 6"])]
     if ch:
-        out.append(row(["default lock, both keys", "-",
+        out.append(row(["version-1 default lock, both keys (before)", "-",
                         f"AES key from the file, sign key from {ch['queries']} chosen inputs "
-                        f"({secs(kpa['seconds'] + ch['seconds'])}): " + after(ch)]))
-    out += ["", "**AES-CTR (crypt ctr, the secure mode) + sign key**", ""] + head + [
+                        f"({secs(v1['seconds'] + ch['seconds'])}): " + after(ch)]))
+    out += ["", "**The default lock: AES-CTR + sign key, version 2 (per-model keys, random padding, "
+            "authenticated)**", ""] + head + [
         row(["key recovery from the file", "-",
-             "key recovered" if ctr["success"] else f"no key: {ctr['ks_learnt']} keystream bytes at the padding"]),
-        row(["sign key", "-", "falls to the crafted layer as above; the weights stay encrypted"])]
-    if cs:
-        out.append(row(["same key file as a Deep-Lock model", "-",
-                        "the Deep-Lock file's AES key opens it: " + after(cs)]))
+             "key recovered" if kd["success"] else f"no key: {pad(kd)}"]),
+        row(["sign key, crafted layer (before: legacy device)", "-",
+             f"{bits(crl)} in {crl['queries']} layer run"]),
+        row(["sign key, crafted layer", "-",
+             (f"refused ({cr['reason']})" if cr["bits_decided"] == 0 else bits(cr))
+             + (f"; under policy run: {bits(crr)}, all read as 0 (key withheld)" if crr else "")]),
+        row(["sign key, I/O only", "-",
+             f"{bits(iod)} from the stored weights (ciphertext)" if iod else "-"]),
+        row(["image rewritten after VERIFY", "-",
+             f"{bits(imd)} ({imd['bits_decided']} outputs readable as a sign)" if imd else "-"])]
     return out + [""]
 
 
@@ -277,8 +309,8 @@ def main():
         rows, ml = model_rows(a.dir, p), ml_tables(a.dir, p)
         if not rows and not ml:
             continue
-        crafted = load(f"{a.dir}/{p}-oracle-crafted.json") or {}
-        n = crafted.get("verify_inputs", "?")
+        io = load(f"{a.dir}/{p}-oracle-io.json") or {}
+        n = io.get("verify_inputs", "?")
         out += [f"**{m.upper()}**" + (f" (N = {n})" if rows else ""), ""]
         if rows:
             out += [row(["attack", "target", "outcome", "cost", "attack time", "wall", "accuracy"]),
@@ -292,13 +324,14 @@ def main():
             out.append("")
         out += ml
     rtl = [f for f in sorted(os.listdir(a.dir)) if f.startswith("rtl-") and
-           f.endswith("-oracle-crafted.json")]
+           ("-oracle-crafted" in f) and f.endswith(".json") and not f.endswith(".run.json")]
     for f in rtl:
         r, run = load(os.path.join(a.dir, f)), load(os.path.join(a.dir, f[:-5] + ".run.json"))
         if r and run:
             out.append(f"RTL spot check ({r['rows']}x{r['cols']} Verilated kg_top, `{run['cmd']}`): "
-                       f"crafted layer, {r['bits_correct']}/{r['bits']} bits right in "
-                       f"{r['queries']} layer run, {secs(r['seconds'])}.")
+                       f"crafted layer, {r['bits_correct']}/{r['bits']} bits right "
+                       f"({r['bits_decided']} decided) in {r['queries']} layer run, "
+                       f"{secs(r['seconds'])}: {r['reason']}.")
             out.append("")
     out.append(END)
     block = "\n".join(out)

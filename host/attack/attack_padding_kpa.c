@@ -27,10 +27,9 @@ enum { UNKNOWN = 0, EXACT = 1, SIGNED = 2 }; /* SIGNED: plaintext is +b or -b */
 #define MAX_AMBIGUOUS 16u  /* at most 2^16 candidate keys per window */
 #define MAX_WINDOWS 64u    /* windows tried against the KCV */
 
-/* Mark the known plaintext of the image: padding zeros, then known layers. */
-static int mark_known(const kgm_model *m, const kga_known_layer *known, uint32_t n_known,
-                      uint8_t *kind, int8_t *pt, kga_kpa_result *res, char *detail) {
+uint64_t kga_padding_mask(const kgm_model *m, uint8_t *mask) {
   const uint32_t R = m->rows, C = m->cols, tb = kga_tile_bytes(m);
+  uint64_t n = 0;
   for (uint32_t l = 0; l < m->n_layers; l++) {
     const kgm_layer *L = &m->layers[l];
     const uint32_t KT = (L->K + R - 1) / R, NT = (L->N + C - 1) / C;
@@ -38,15 +37,23 @@ static int mark_known(const kgm_model *m, const kga_known_layer *known, uint32_t
       for (uint32_t kt = 0; kt < KT; kt++) {
         const uint64_t base = L->w_off + ((uint64_t)nt * KT + kt) * tb;
         for (uint32_t i = 0; i < tb; i++) {
-          const uint32_t k = kt * R + i / C, n = nt * C + i % C;
-          const int pad = i >= R * C || k >= L->K || n >= L->N || kga_is_stride_row(m, l, k);
+          const uint32_t k = kt * R + i / C, col = nt * C + i % C;
+          const int pad = i >= R * C || k >= L->K || col >= L->N || kga_is_stride_row(m, l, k);
           if (!pad || base + i >= m->wimg_len) continue;
-          kind[base + i] = EXACT;
-          pt[base + i] = 0;
-          res->padding_bytes++;
+          mask[base + i] = 1;
+          n++;
         }
       }
   }
+  return n;
+}
+
+/* Mark the assumed plaintext of the image: the format's padding taken as
+ * zeros (true of version 1; version 2 fills it with random bytes, which the
+ * attack finds out by trying), then known layers. */
+static int mark_known(const kgm_model *m, const kga_known_layer *known, uint32_t n_known,
+                      uint8_t *kind, int8_t *pt, kga_kpa_result *res, char *detail) {
+  res->padding_bytes = kga_padding_mask(m, kind); /* 1 = EXACT, pt stays 0 */
   for (uint32_t j = 0; j < n_known; j++) {
     const kga_known_layer *kl = &known[j];
     if (kl->layer >= m->n_layers)
@@ -157,6 +164,25 @@ static uint64_t propagate(const kgm_model *m, uint8_t *kind, int8_t *pt) {
   return derived;
 }
 
+/* Version 2: does key k explain at least KPA_CONFIRM assumed-known bytes
+ * outside the window [p, p + nb), and every one of them? */
+#define KPA_CONFIRM 32u
+static int explains_known(const kgm_model *m, const uint8_t *kind, const int8_t *pt,
+                          const kg_aes_key *k, uint64_t p, unsigned nb) {
+  uint8_t buf[4096];
+  uint64_t agree = 0;
+  for (size_t q = 0; q < m->wimg_len; q += sizeof buf) {
+    const size_t n = m->wimg_len - q < sizeof buf ? m->wimg_len - q : sizeof buf;
+    kg_ks_deeplock(k, q, n, buf);
+    for (size_t i = 0; i < n; i++) {
+      if (kind[q + i] != EXACT || (q + i >= p && q + i < p + nb)) continue;
+      if ((uint8_t)(kg_aes_inv_sbox(m->wimg[q + i]) ^ buf[i]) != (uint8_t)pt[q + i]) return 0;
+      agree++;
+    }
+  }
+  return agree >= KPA_CONFIRM;
+}
+
 /* Try every plaintext assignment of the window at image offset p (2^amb
  * candidates) against the KCV; on a match fill res->key and return 1. */
 static int try_window(const kgm_model *m, const uint8_t *kind, const int8_t *pt, uint64_t p,
@@ -187,8 +213,13 @@ static int try_window(const kgm_model *m, const uint8_t *kind, const int8_t *pt,
     res->candidates++;
     if (kg_aes_key_init(&k, key, m->aes_len) != KG_AES_OK) continue;
     kg_kcv(&k, m->nonce, kcv);
+    /* Version 1: the KCV is the weight key's. Version 2: the KCV is the
+     * device key's, so a candidate weight key must instead explain the
+     * other assumed-known bytes of the image. */
+    const int ok = m->version < 2 ? memcmp(kcv, m->kcv, sizeof kcv) == 0
+                                  : explains_known(m, kind, pt, &k, p, nb);
     kg_aes_key_wipe(&k);
-    if (memcmp(kcv, m->kcv, sizeof kcv) == 0) {
+    if (ok) {
       memcpy(res->key, key, m->aes_len);
       res->key_len = m->aes_len;
       res->window_pos = p;
@@ -253,6 +284,7 @@ int kga_padding_kpa(const kgm_model *m, const kga_known_layer *known, uint32_t n
   memset(res, 0, sizeof *res);
   const double t0 = kga_now();
   res->crypt = m->crypt;
+  res->version = m->version;
   uint8_t *kind = calloc(m->wimg_len ? m->wimg_len : 1, 1);
   int8_t *pt = calloc(m->wimg_len ? m->wimg_len : 1, 1);
   uint8_t *kind2 = NULL;
@@ -318,7 +350,10 @@ int kga_padding_kpa(const kgm_model *m, const kga_known_layer *known, uint32_t n
   if (!res->success) {
     learn_keystream(m, kind, pt, res);
     snprintf(res->reason, sizeof res->reason,
-             nwin ? "Deep-Lock: no window of %u known bytes gave a key matching the KCV"
+             nwin ? (m->version < 2
+                         ? "Deep-Lock: no window of %u assumed-known bytes gave a key matching the KCV"
+                         : "Deep-Lock: no window of %u assumed-known bytes gave a key that explains "
+                           "the other assumed-known bytes")
                   : "Deep-Lock: no window of %u consecutive known bytes at a word boundary",
              nb);
     goto out;
@@ -326,8 +361,12 @@ int kga_padding_kpa(const kgm_model *m, const kga_known_layer *known, uint32_t n
   res->kcv_ok = 1;
   rc = check_keystream(m, kind, pt, res);
   snprintf(res->reason, sizeof res->reason,
-           "Deep-Lock: AES-%u key recovered from the %u schedule bytes at image offset %llu; "
-           "KCV matches",
+           m->version < 2
+               ? "Deep-Lock: AES-%u key recovered from the %u schedule bytes at image offset %llu; "
+                 "KCV matches"
+               : "Deep-Lock: the model's AES-%u weight key recovered from the %u schedule bytes "
+                 "at image offset %llu; it explains every other known byte (it opens this model "
+                 "only: the device key stays unknown)",
            8 * nb, nb, (unsigned long long)res->window_pos);
 out:
   res->seconds = kga_now() - t0;

@@ -3,7 +3,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli_kg.h"
 #include "cmd_attack.h"
+#include "kgmac/keyfile.h"
+#include "kg_auth.h"
 #include "kgml/kgq.h"
 
 static const char *const CMD = "attack padding-kpa";
@@ -11,7 +14,7 @@ static const char *const CMD = "attack padding-kpa";
 static void help(FILE *out) {
   fputs("usage: kgmac attack padding-kpa MODEL.kgm [--known PUBLIC.kgq [--known-layer L]]\n"
         "                                [--out OPENED.kgm [--force]] [--images F --labels F [--count N]]\n"
-        "                                [--json]\n"
+        "                                [--victim-keys KEYS.kgk] [--json]\n"
         "\n"
         "Known-plaintext key recovery against Deep-Lock (crypt deeplock). The weight\n"
         "image is c = S(b ^ ks[p]) with ks the extended AES key schedule, so every byte\n"
@@ -33,6 +36,10 @@ static void help(FILE *out) {
         "                     simulation; a sign-locked model runs with the all-zero sign\n"
         "                     key, which is what the AES key alone gives)\n"
         "  --count N          images to use (default all)\n"
+        "  --victim-keys K    harness only, after the attack: decrypt the image with the\n"
+        "                     victim's keys and count how many of the padding bytes the\n"
+        "                     attack assumed to be 0 really are (version 1: all of them;\n"
+        "                     version 2 fills them with random bytes: about 1 in 256)\n"
         "  --json             one JSON object on stdout\n"
         "\n"
         "exit status: 0 key recovered and KCV verified, 1 no key (e.g. a CTR file) or\n"
@@ -66,8 +73,50 @@ static void print_text(const char *path, const kga_kpa_result *r) {
   printf("  result           %s\n", r->reason);
 }
 
+/* Harness-side scoring: how many of the format's padding bytes are really 0
+ * in the plaintext image (decrypted with the victim's weight key: the
+ * device key for version 1, the model's derived key for version 2). */
+static int score_padding(const kgm_model *m, const char *keys_path, uint64_t *zero,
+                         uint64_t *total) {
+  kg_keys keys;
+  uint32_t rows = 0, cols = 0;
+  if (kg_cli_read_keys(CMD, keys_path, &keys, &rows, &cols) != KG_EXIT_OK) return KG_EXIT_FAIL;
+  uint8_t *img = malloc(m->wimg_len ? m->wimg_len : 1), *mask = calloc(m->wimg_len + 1, 1);
+  kg_aes_key dk, wk;
+  kg_model_keys mk;
+  memset(&mk, 0, sizeof mk);
+  memset(&dk, 0, sizeof dk);
+  memset(&wk, 0, sizeof wk);
+  int ok = img && mask;
+  if (ok && m->crypt != KGM_CRYPT_NONE) {
+    ok = kg_aes_key_init(&dk, keys.aes_key, keys.aes_len) == KG_AES_OK;
+    if (ok && m->version >= 2)
+      ok = kg_model_keys_derive(&dk, m->nonce, m->rows * m->cols, &mk) == KG_AES_OK;
+    if (ok) wk = m->version >= 2 ? mk.enc : dk;
+  }
+  if (ok) {
+    memcpy(img, m->wimg, m->wimg_len);
+    ok = m->crypt == KGM_CRYPT_NONE ||
+         kg_crypt_decrypt((int)m->crypt, &wk, m->nonce, 0, img, m->wimg_len) == KG_AES_OK;
+  }
+  if (ok) {
+    *total = kga_padding_mask(m, mask);
+    *zero = 0;
+    for (size_t p = 0; p < m->wimg_len; p++) *zero += mask[p] && img[p] == 0;
+  } else {
+    kg_err(CMD, "cannot decrypt the image with %s", keys_path);
+  }
+  kg_aes_key_wipe(&dk);
+  kg_aes_key_wipe(&wk);
+  kg_model_keys_wipe(&mk);
+  kg_keys_wipe(&keys);
+  free(img);
+  free(mask);
+  return ok ? KG_EXIT_OK : KG_EXIT_FAIL;
+}
+
 static void print_json(const char *path, const kga_kpa_result *r, int have_acc, double acc,
-                       uint32_t count) {
+                       uint32_t count, int scored, uint64_t pad_zero) {
   printf("{\"attack\": \"padding-kpa\", \"file\": ");
   kg_json_str(stdout, path);
   printf(", \"crypt\": \"%s\", \"success\": %s, \"known_bytes\": %llu, \"padding_bytes\": %llu,"
@@ -82,7 +131,8 @@ static void print_json(const char *path, const kga_kpa_result *r, int have_acc, 
          r->kcv_ok ? "true" : "false", (unsigned long long)r->ks_checked,
          (unsigned long long)r->ks_mismatch, (unsigned long long)r->ks_learnt, r->seconds);
   if (have_acc) printf("\"accuracy\": %.6f, \"images\": %u, ", acc, count);
-  printf("\"reason\": ");
+  if (scored) printf("\"padding_zero\": %llu, ", (unsigned long long)pad_zero);
+  printf("\"version\": %u, \"reason\": ", r->version);
   kg_json_str(stdout, r->reason);
   printf("}\n");
 }
@@ -116,7 +166,7 @@ int cli_attack_padding_kpa(int argc, char **argv) {
       return KG_EXIT_OK;
     }
   const char *path = NULL, *known = NULL, *known_layer = NULL, *out = NULL, *images = NULL,
-             *labels = NULL, *count_s = NULL;
+             *labels = NULL, *count_s = NULL, *victim_keys = NULL;
   int json = 0, force = 0;
   /* The model file comes first: kgmac attack padding-kpa MODEL.kgm [options]. */
   if (argc > 1 && strncmp(argv[1], "--", 2) != 0) {
@@ -129,6 +179,7 @@ int cli_attack_padding_kpa(int argc, char **argv) {
                          {"out", 1, &out, NULL},       {"images", 1, &images, NULL},
                          {"labels", 1, &labels, NULL}, {"count", 1, &count_s, NULL},
                          {"json", 0, NULL, &json},     {"force", 0, NULL, &force},
+                         {"victim-keys", 1, &victim_keys, NULL},
                          {NULL, 0, NULL, NULL}};
   if (kg_parse_opts(CMD, argc, argv, opts) != KG_EXIT_OK) return KG_EXIT_USAGE;
   if (!path || !*path) {
@@ -168,8 +219,13 @@ int cli_attack_padding_kpa(int argc, char **argv) {
   cli_attack_bar_done(&bar);
   int have_acc = 0;
   double acc = 0.0;
+  uint64_t pad_zero = 0, pad_total = 0;
   if (rc != KG_OK) {
     kg_err(CMD, "%s: %s (%s)", path, kg_strerror(rc), adetail);
+    status = KG_EXIT_FAIL;
+    goto done;
+  }
+  if (victim_keys && score_padding(&m, victim_keys, &pad_zero, &pad_total) != KG_EXIT_OK) {
     status = KG_EXIT_FAIL;
     goto done;
   }
@@ -205,9 +261,12 @@ int cli_attack_padding_kpa(int argc, char **argv) {
     }
   }
   if (json) {
-    print_json(path, &res, have_acc, acc, count);
+    print_json(path, &res, have_acc, acc, count, victim_keys != NULL, pad_zero);
   } else {
     print_text(path, &res);
+    if (victim_keys)
+      printf("  padding really 0 %llu of %llu bytes (scored with the victim's keys)\n",
+             (unsigned long long)pad_zero, (unsigned long long)pad_total);
     if (have_acc)
       printf("  opened model     %.2f%% on %u images%s\n", 100.0 * acc, count,
              (m.flags & KGM_FLAG_SIGN) ? " (still sign-locked: all-zero sign key)" : "");

@@ -13,7 +13,7 @@ static const char *const CMD = "lock";
 static void help(FILE *out) {
   fprintf(out,
           "usage: kgmac lock --model MODEL.kgq --keys KEYS.kgk --out MODEL.kgm\n"
-          "                  [--crypt ctr|deeplock|none] [--no-sign] [--force]\n"
+          "                  [--crypt ctr|deeplock|none] [--no-sign] [--format 2|1] [--force]\n"
           "       kgmac lock --model MODEL.kgq --out MODEL.kgm --crypt none --no-sign\n"
           "                  [--rows R --cols C] [--force]\n"
           "\n"
@@ -37,6 +37,10 @@ static void help(FILE *out) {
           "                 known run of key-length bytes of the image gives its key,\n"
           "                 docs/security.md) or none\n"
           "  --no-sign      do not apply the sign key\n"
+          "  --format V     2 (default) or 1: the unauthenticated version-1 format, locked\n"
+          "                 with the device keys themselves and zero padding, that only a\n"
+          "                 device provisioned with legacy models allowed runs (kept for\n"
+          "                 old devices and to measure the old lock in make security)\n"
           "  --rows R, --cols C\n"
           "                 geometry of an unlocked model (no --keys; default %ux%u)\n"
           "  --force        overwrite --out\n",
@@ -59,12 +63,13 @@ static int parse_crypt(const char *s, uint32_t *crypt) {
 
 static int run(int argc, char **argv) {
   const char *model = NULL, *keys_path = NULL, *out = NULL, *crypt_s = NULL;
-  const char *rows_s = NULL, *cols_s = NULL;
+  const char *rows_s = NULL, *cols_s = NULL, *format_s = NULL;
   int no_sign = 0, force = 0;
   const kg_opt opts[] = {{"model", 1, &model, NULL}, {"keys", 1, &keys_path, NULL},
                          {"out", 1, &out, NULL},     {"crypt", 1, &crypt_s, NULL},
                          {"rows", 1, &rows_s, NULL}, {"cols", 1, &cols_s, NULL},
                          {"no-sign", 0, NULL, &no_sign}, {"force", 0, NULL, &force},
+                         {"format", 1, &format_s, NULL},
                          {NULL, 0, NULL, NULL}};
   if (kg_parse_opts(CMD, argc, argv, opts) != KG_EXIT_OK) return KG_EXIT_USAGE;
   if (!model || !*model || !out || !*out) {
@@ -73,6 +78,9 @@ static int run(int argc, char **argv) {
   }
   uint32_t crypt = KGM_CRYPT_CTR;
   if (crypt_s && parse_crypt(crypt_s, &crypt)) return KG_EXIT_USAGE;
+  uint32_t format = KGM_VERSION;
+  if (format_s && kg_parse_u32(CMD, "format", format_s, KGM_VERSION_MIN, KGM_VERSION, &format))
+    return KG_EXIT_USAGE;
   const int sign = !no_sign;
   const int need_keys = sign || crypt != KGM_CRYPT_NONE;
   if (need_keys && !keys_path) {
@@ -123,6 +131,7 @@ static int run(int argc, char **argv) {
   lo.sign = sign;
   lo.keys = need_keys ? &keys : NULL;
   lo.nonce = NULL;
+  lo.version = format;
   rc = kglock_model(&q, &lo, &m, detail);
   if (rc != KG_OK) {
     kg_err(CMD, "cannot lock %s for %ux%u: %s (%s)", model, rows, cols, kg_strerror(rc), detail);

@@ -62,6 +62,7 @@ typedef struct kga_known_layer {
 typedef struct kga_kpa_result {
   int success;            /* 1: a key was recovered and matches the header's KCV */
   uint32_t crypt;         /* KGM_CRYPT_* of the file */
+  uint32_t version;       /* .kgm format version of the file */
   uint64_t known_bytes;   /* image bytes whose plaintext the attack knows */
   uint64_t padding_bytes; /* of which the format's own zero padding */
   uint64_t ks_derived;    /* Deep-Lock: schedule bytes derived from known ones
@@ -88,6 +89,13 @@ typedef struct kga_kpa_result {
  * unencrypted file it reports the keystream it learns and no key. */
 int kga_padding_kpa(const kgm_model *m, const kga_known_layer *known, uint32_t n_known,
                     const kga_progress *prog, kga_kpa_result *res, char *detail);
+
+/* The bytes of m's weight image that its format makes padding (rows past
+ * K, columns past N, tile tails, the pixel-padding rows of an FC after a
+ * convolution): mask[p] = 1 for each (m->wimg_len bytes, zeroed by the
+ * caller). Returns their count. Version 1 writes them as zeros; version 2 as
+ * random bytes. */
+uint64_t kga_padding_mask(const kgm_model *m, uint8_t *mask);
 
 /* Decrypt m's weight image in place with a recovered key and mark the model
  * unencrypted (crypt none, no nonce/KCV); the SIGN flag is kept, so the
