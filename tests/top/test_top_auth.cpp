@@ -12,6 +12,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "auth_model.hpp"
 #include "kg_auth.h"
 #include "top_harness.hpp"
 
@@ -29,33 +30,9 @@ constexpr uint64_t kVerifyBound = 400000;
 uint32_t be32(const uint8_t* p) {
   return (uint32_t(p[0]) << 24) | (uint32_t(p[1]) << 16) | (uint32_t(p[2]) << 8) | p[3];
 }
-void put_le32(std::vector<uint8_t>& v, size_t off, uint32_t x) {
-  for (int i = 0; i < 4; i++) v[off + i] = uint8_t(x >> (8 * i));
-}
 uint32_t round16(uint32_t x) { return (x + 15u) & ~15u; }
 
-// A version-2 model: its device keys, derived keys, image and layers.
-struct Model {
-  Keys dev;
-  kg_model_keys mk{};
-  std::vector<uint8_t> eff_sign;   // Sd ^ Ms
-  uint32_t crypt = KG_CRYPT_CTR;
-  bool sign = true;
-  std::vector<Layer> layers;
-  std::vector<uint8_t> image;
-  uint8_t tag[16] = {0};
-  uint32_t params_off = 0, params_size = 0, weights_off = 0, weights_size = 0;
-};
-
-// Packed (tiled) weight image of L locked with `key_s` (nullptr: unlocked).
-std::vector<uint8_t> packed(const Layer& L, kg_geom g, const uint8_t* key_s) {
-  std::vector<int8_t> wl(L.w);
-  if (key_s && kg_ref_lock_sign(L.K, L.N, L.w.data(), key_s, g, wl.data()) != KG_REF_OK)
-    throw std::runtime_error("lock failed");
-  std::vector<uint8_t> img(kg_pack_weight_bytes(L.K, L.N, g));
-  kg_pack_weights(L.K, L.N, wl.data(), g, img.data(), img.size());
-  return img;
-}
+using Model = kgt::AuthModel;
 
 // The K x N matrix a device sees when it streams `img` with no key at all.
 std::vector<int8_t> unpacked(const std::vector<uint8_t>& img, const Layer& L, kg_geom g) {
@@ -94,74 +71,13 @@ kg_layer_desc conv_shape() {
   return d;
 }
 
-// Build a model with an FC and a CONV layer (I/O at 0x10000 upward, the
-// image at kModelAddr) and place everything in device memory.
+// A model with an FC and a CONV layer (I/O at 0x10000 upward, the image at
+// kModelAddr), everything placed in device memory.
 Model build_model(Device& dev, std::mt19937_64& rng, uint32_t crypt, bool sign, unsigned aes_bytes) {
   const kg_geom g = dev.geom();
-  Model M;
-  M.dev = kgt::random_keys(rng, g, aes_bytes);
-  M.crypt = crypt;
-  M.sign = sign;
-  kg_aes_key kd;
-  kg_aes_key_init(&kd, M.dev.aes.data(), M.dev.aes.size());
-  if (kg_model_keys_derive(&kd, M.dev.nonce, g.rows * g.cols, &M.mk) != KG_AES_OK)
-    throw std::runtime_error("derive failed");
-  M.eff_sign.resize(kg_key_bytes(g));
-  kg_model_sign_key(&M.mk, M.dev.sign.data(), g.rows * g.cols, M.eff_sign.data());
-
-  const kg_layer_desc shapes[2] = {fc_shape(9, 4 * g.rows + 3, 2 * g.cols + 1), conv_shape()};
-  uint32_t base = 0x10000;
-  for (const kg_layer_desc& s0 : shapes) {
-    kg_layer_desc s = s0;
-    s.crypt = crypt;
-    s.sign = sign;
-    M.layers.push_back(kgt::make_layer(rng, g, s, base, true));
-    base += 0x8000;
-  }
-  // Sections: header, a gap (a layer table would sit here), parameters, weights.
-  M.params_off = kHeader + 64;
-  std::vector<uint32_t> p_at, w_at;
-  uint32_t p = 0, w = 0;
-  for (const Layer& L : M.layers) {
-    p_at.push_back(p);
-    p += L.N * 16;
-    w_at.push_back(w);
-    w += uint32_t(kg_pack_weight_bytes(L.K, L.N, g));
-  }
-  M.params_size = p;
-  M.weights_off = round16(M.params_off + M.params_size) + 32;
-  M.weights_size = w;
-  M.image.assign(M.weights_off + M.weights_size, 0);
-  std::memcpy(&M.image[0], "KGMF", 4);
-  M.image[4] = 2;
-  M.image[6] = kHeader;
-  put_le32(M.image, 8, sign ? 1u : 0u);
-  put_le32(M.image, 12, uint32_t(M.image.size()));
-  M.image[16] = uint8_t(g.rows);
-  M.image[18] = uint8_t(g.cols);
-  M.image[20] = uint8_t(crypt);
-  M.image[21] = uint8_t(crypt ? aes_bytes : 0);
-  std::memcpy(&M.image[24], M.dev.nonce, 12);
-  put_le32(M.image, 72, M.params_off);
-  put_le32(M.image, 76, M.params_size);
-  put_le32(M.image, 80, M.weights_off);
-  put_le32(M.image, 84, M.weights_size);
-  for (size_t i = 0; i < M.layers.size(); i++) {
-    Layer& L = M.layers[i];
-    std::vector<uint8_t> img = packed(L, g, sign ? M.eff_sign.data() : nullptr);
-    if (crypt != KG_CRYPT_NONE)
-      kg_crypt_encrypt((int)crypt, &M.mk.enc, M.dev.nonce, w_at[i], img.data(), img.size());
-    std::memcpy(&M.image[M.weights_off + w_at[i]], img.data(), img.size());
-    kg_pack_params(L.N, L.bias.data(), L.mult.data(), L.shift.data(),
-                   &M.image[M.params_off + p_at[i]], (size_t)L.N * 16);
-    L.d.w_pos = w_at[i];
-    L.d.w_addr = kModelAddr + M.weights_off + w_at[i];
-    L.d.p_addr = kModelAddr + M.params_off + p_at[i];
-    dev.place_io(L);
-  }
-  kg_cmac(&M.mk.mac, M.image.data(), M.image.size(), M.tag);
-  dev.put(kModelAddr, M.image.data(), M.image.size());
-  return M;
+  return kgt::build_auth_model(dev, rng, crypt, sign, aes_bytes,
+                               {fc_shape(9, 4 * g.rows + 3, 2 * g.cols + 1), conv_shape()}, 0x10000,
+                               kModelAddr);
 }
 
 class TopAuth : public ::testing::Test {
@@ -519,7 +435,7 @@ TEST_F(TopAuth, UnboundKeyedLayersAreRefusedOrRunWithKeysWithheld) {
   ASSERT_EQ(KG_IRQ_STATUS_DONE_MASK, r.first);
   {
     Layer R = S;
-    R.w = unpacked(packed(S, g, M.dev.sign.data()), S, g);
+    R.w = unpacked(kgt::packed_weights(S, g, M.dev.sign.data()), S, g);
     kgt::compute_expect(R);
     EXPECT_EQ(R.expect, dev->output(S, nullptr)) << "no sign key";
     EXPECT_NE(S.expect, R.expect);
@@ -559,7 +475,7 @@ TEST_F(TopAuth, BoundLayerRunsAsFastAsADeviceKeyLayer) {
   dev->set_legacy(true);
   ASSERT_EQ(KG_IRQ_STATUS_DONE_MASK, dev->provision(M.dev, true));
   Layer V = B;
-  std::vector<uint8_t> img = packed(V, g, M.dev.sign.data());
+  std::vector<uint8_t> img = kgt::packed_weights(V, g, M.dev.sign.data());
   kg_aes_key kd;
   kg_aes_key_init(&kd, M.dev.aes.data(), M.dev.aes.size());
   kg_crypt_encrypt(KG_CRYPT_CTR, &kd, M.dev.nonce, V.d.w_pos, img.data(), img.size());

@@ -6,11 +6,15 @@
 //  - decrypt on/off: cycles with Deep-Lock, and with CTR (pipelined cipher),
 //    divided by cycles with no decryption, same layer;
 //  - key on/off: cycles with the sign key / without;
+//  - authenticated model (docs/spec.md 11.1): the same FC layer bound to a
+//    verified version-2 image, CTR + sign with the model keys, / no
+//    protection; and the load-time VERIFY pass in cycles per image byte;
 //  - a 28x28x16 -> 28x28x32 3x3 convolution (stride 1, pad 1): utilisation.
 // Every run is also checked bit for bit against the C reference.
 #include <chrono>
 #include <cstdio>
 
+#include "auth_model.hpp"
 #include "top_harness.hpp"
 
 namespace {
@@ -21,11 +25,7 @@ struct Result {
   bool exact;
 };
 
-Result run(kgt::Device& dev, const kgt::Keys& k, const kg_layer_desc& shape, uint64_t seed) {
-  std::mt19937_64 rng(seed);
-  const kg_geom g = dev.geom();
-  kgt::Layer L = kgt::make_layer(rng, g, shape, 0x100000, false);
-  dev.place(L, k);
+Result run_placed(kgt::Device& dev, const kgt::Layer& L) {
   uint32_t err = 0;
   uint64_t cycles = 0;
   const auto t0 = std::chrono::steady_clock::now();
@@ -34,6 +34,14 @@ Result run(kgt::Device& dev, const kgt::Keys& k, const kg_layer_desc& shape, uin
   const bool ok = (st == KG_IRQ_STATUS_DONE_MASK) && dev.output(L, nullptr) == L.expect;
   if (!ok) std::fprintf(stderr, "bench-soc: %s failed (irq %u err %u)\n", kgt::describe(L).c_str(), st, err);
   return Result{cycles, s, ok};
+}
+
+Result run(kgt::Device& dev, const kgt::Keys& k, const kg_layer_desc& shape, uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  const kg_geom g = dev.geom();
+  kgt::Layer L = kgt::make_layer(rng, g, shape, 0x100000, false);
+  dev.place(L, k);
+  return run_placed(dev, L);
 }
 
 }  // namespace
@@ -84,6 +92,29 @@ int main() {
   std::printf("sign key on/off:                %llu / %llu = %.4f\n",
               (unsigned long long)none.cycles, (unsigned long long)nokey.cycles,
               double(none.cycles) / nokey.cycles);
+
+  // Version 2: the same layer in an authenticated image, CTR + sign with
+  // the model's derived keys, run bound after VERIFY.
+  {
+    kg_layer_desc b = fc;
+    b.sign = 1;
+    kgt::AuthModel am =
+        kgt::build_auth_model(dev, rng, KG_CRYPT_CTR, true, 16, {b}, 0x100000, 0x800000);
+    dev.provision(am.dev, false, nullptr, false);
+    uint64_t vcyc = 0;
+    const uint32_t vst = kgt::verify_model(dev, am, 50000000, &vcyc);
+    const bool auth = vst == KG_IRQ_STATUS_DONE_MASK &&
+                      (dev.rd(KG_REG_KEY_STATUS) & KG_KEY_STATUS_AUTH_OK_MASK) != 0;
+    Result bound = run_placed(dev, am.layers[0]);
+    all = all && auth && bound.exact;
+    std::printf("authenticated, CTR + sign, model keys / none: %llu / %llu = %.4f\n",
+                (unsigned long long)bound.cycles, (unsigned long long)nokey.cycles,
+                double(bound.cycles) / nokey.cycles);
+    std::printf("VERIFY of the %zu-byte image: %llu cycles, %.3f cycles per byte%s\n",
+                am.image.size(), (unsigned long long)vcyc, double(vcyc) / am.image.size(),
+                auth ? "" : " (FAILED)");
+    dev.provision(k, true);
+  }
 
   kg_layer_desc cv{};
   cv.op = KG_OP_CONV;
