@@ -20,6 +20,7 @@
 #define IMG_WEIGHTS_SIZE 84u
 #define VERIFY_FIXED 4u    /* command decode, tag compare, interrupt */
 #define PARAM_BYTES 16u    /* one per-channel parameter record */
+#define BLOCK_HANDOFF 4u   /* kg_auth: FIFO pop, issue, result sampling per image block */
 
 int kgmod_is_auth_reg(uint32_t a) {
   return a == KG_REG_MODEL_ADDR || a == KG_REG_MODEL_LEN ||
@@ -51,8 +52,9 @@ static uint64_t verify_cycles(const kgmodel *m, uint64_t blocks) {
   const uint64_t expand = kb == 16 ? 12 : (kb == 24 ? 14 : 15);
   const uint64_t mask_bytes = ((uint64_t)m->cfg.rows * m->cfg.cols + 7) / 8;
   const uint64_t prf_outputs = 2 * ((kb + 15) / 16) + (mask_bytes + 15) / 16;
-  const uint64_t calls = 1 + 2 * prf_outputs + 1 + blocks;
-  return calls * call + 2 * expand + m->cfg.read_latency + VERIFY_FIXED;
+  const uint64_t calls = 1 + 2 * prf_outputs + 1;
+  return calls * call + blocks * (call + BLOCK_HANDOFF) + 2 * expand + m->cfg.read_latency +
+         VERIFY_FIXED;
 }
 
 /* Offset of the first byte of [a, a + n) whose DMA read fails (outside the
@@ -175,11 +177,11 @@ void kgmod_verify_done(kgmodel *m) {
   }
 }
 
-void kgmod_verify_abort(kgmodel *m, uint32_t *irq) {
-  m->ver_busy = false;
-  m->err = KG_ERR_ABORTED;
-  *irq |= KG_IRQ_STATUS_DONE_MASK;
+void kgmod_verify_stop(kgmodel *m, uint64_t drain) {
+  if (!m->ver_busy) return;
+  m->ver_stale = true;
   kgmod_auth_clear(m);
+  if (m->ver_t > m->now + drain) m->ver_t = m->now + drain;
 }
 
 /* The layer belongs to the authenticated model: its mode and SIGN are the

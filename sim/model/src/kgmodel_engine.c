@@ -183,8 +183,5 @@ void kgmod_engine_abort(kgmodel *m) {
   m->out_m = 0;
   m->done_t = m->now + SRST_CYCLES;
   /* A running VERIFY drains with the DMA and ends ERR_ABORTED with it. */
-  if (m->ver_busy) {
-    m->ver_stale = true;
-    if (m->ver_t > m->done_t) m->ver_t = m->done_t;
-  }
+  kgmod_verify_stop(m, SRST_CYCLES);
 }
