@@ -6,7 +6,7 @@
 
 #include "kgmodel_internal.h"
 
-#define SRST_CYCLES 4u     /* SOFT_RESET: abort, two reset cycles, done */
+#define SRST_CYCLES 5u     /* SOFT_RESET: abort, two reset cycles, done, IRQ_STATUS */
 #define DESC_BYTES (4u * KG_DESC_WORDS)
 
 static uint32_t done_irq(uint32_t e) {
