@@ -106,6 +106,7 @@ module kg_auth #(
   localparam [7 : 0]  NSB_8 = NSB_I[7 : 0];
   localparam integer FD_I   = FIFO_D;
   localparam [31 : 0] FD_32 = FD_I;
+  localparam [31 : 0] FD_HALF = (FD_I > 1) ? FD_I / 2 : 1;
 
   localparam [1 : 0] SRC_DEV = 2'd0;
   localparam [1 : 0] SRC_KE  = 2'd1;
@@ -220,10 +221,12 @@ module kg_auth #(
   reg                  done_new;
 
   //----------------------------------------------------------------
-  // Image read path: bursts only when the FIFO has room for all of them.
+  // Image read path: bursts only when the FIFO has room for all of them,
+  // at most half the FIFO each, so the next burst is asked for while the
+  // cipher still works on the previous one (no read-latency gap per burst).
   //----------------------------------------------------------------
   wire [8 : 0]   burst;
-  wire [31 : 0]  rq_cap = (rq_left_reg > FD_32) ? FD_32 : rq_left_reg;
+  wire [31 : 0]  rq_cap = (rq_left_reg > FD_HALF) ? FD_HALF : rq_left_reg;
   kg_burst_split split (.addr(rq_addr_reg), .left(rq_cap), .beats(burst));
 
   wire [FW-1 : 0] fcount;

@@ -15,7 +15,9 @@
  * nothing; the RTL may have written some rows by then).
  *
  * Time: every CSR access advances the model by reg_cycles cycles (default
- * 3), kgmodel_step by n, kgmodel_run_until_irq until the interrupt.
+ * 3; a read returns the register as it is one cycle into the access, as
+ * kg_top's AXI4-Lite slave does), kgmodel_step by n, kgmodel_run_until_irq
+ * until the interrupt.
  *
  * The decrypted, sign-folded weights of the last layer are cached inside
  * the handle and reused only while the weight image bytes, W_POS, the crypt

@@ -18,8 +18,10 @@
 #define IMG_PARAMS_SIZE 76u
 #define IMG_WEIGHTS_OFFSET 80u
 #define IMG_WEIGHTS_SIZE 84u
-#define VERIFY_FIXED 4u    /* command decode, tag compare, interrupt */
+#define VERIFY_FIXED 7u    /* command decode, tag compare, key reload, interrupt */
 #define PARAM_BYTES 16u    /* one per-channel parameter record */
+#define CALL_HANDOFF 3u    /* kg_auth: issue and result sampling per key-derivation call */
+#define BLOCK_HANDOFF 4u   /* kg_auth: FIFO pop, issue, result sampling per image block */
 
 int kgmod_is_auth_reg(uint32_t a) {
   return a == KG_REG_MODEL_ADDR || a == KG_REG_MODEL_LEN ||
@@ -39,20 +41,24 @@ void kgmod_auth_clear(kgmodel *m) {
 }
 
 /* VERIFY's cycles up to the cipher call that consumes image block `blocks`
- * (docs/model.md §3), after kg_top's iterative cipher: every call takes
- * Nr + 1 cycles; the KDF's subkey call and two calls per PRF output (Ke and
- * Km: one output per 16 key bytes; Ms: one per 16 sign-mask bytes), the key
- * expansions of Km and Ke, the tag's subkey call, then one call per
- * 16-byte block of the image, which the DMA streams faster than the cipher
- * takes it (its first beat after read_latency). */
+ * (docs/model.md §3), after kg_top's iterative cipher (Nr + 1 cycles a
+ * call) and kg_auth's sequencer: the KDF's subkey call, two calls per PRF
+ * output (Ke and Km: one output per 16 key bytes; Ms: one per 16 sign-mask
+ * bytes) and the tag's subkey call, each with CALL_HANDOFF cycles of issue
+ * and result sampling; the key expansions of Km and Ke; then per 16-byte
+ * image block a call and BLOCK_HANDOFF cycles. The image is prefetched from
+ * the start of the pass, so its read latency hides under the key
+ * derivation unless it is longer. */
 static uint64_t verify_cycles(const kgmodel *m, uint64_t blocks) {
   const uint64_t kb = kgmod_aes_len_bytes(m->aes_len);
   const uint64_t call = kb / 4 + 7;                       /* Nr + 1: 11, 13, 15 */
   const uint64_t expand = kb == 16 ? 12 : (kb == 24 ? 14 : 15);
   const uint64_t mask_bytes = ((uint64_t)m->cfg.rows * m->cfg.cols + 7) / 8;
   const uint64_t prf_outputs = 2 * ((kb + 15) / 16) + (mask_bytes + 15) / 16;
-  const uint64_t calls = 1 + 2 * prf_outputs + 1 + blocks;
-  return calls * call + 2 * expand + m->cfg.read_latency + VERIFY_FIXED;
+  const uint64_t calls = 1 + 2 * prf_outputs + 1;
+  uint64_t keys = calls * (call + CALL_HANDOFF) + 2 * expand;
+  if (keys < m->cfg.read_latency) keys = m->cfg.read_latency;
+  return keys + blocks * (call + BLOCK_HANDOFF) + VERIFY_FIXED;
 }
 
 /* Offset of the first byte of [a, a + n) whose DMA read fails (outside the
@@ -175,11 +181,11 @@ void kgmod_verify_done(kgmodel *m) {
   }
 }
 
-void kgmod_verify_abort(kgmodel *m, uint32_t *irq) {
-  m->ver_busy = false;
-  m->err = KG_ERR_ABORTED;
-  *irq |= KG_IRQ_STATUS_DONE_MASK;
+void kgmod_verify_stop(kgmodel *m, uint64_t drain) {
+  if (!m->ver_busy) return;
+  m->ver_stale = true;
   kgmod_auth_clear(m);
+  if (m->ver_t > m->now + drain) m->ver_t = m->now + drain;
 }
 
 /* The layer belongs to the authenticated model: its mode and SIGN are the

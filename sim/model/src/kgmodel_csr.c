@@ -5,10 +5,8 @@
 
 #include "kgmodel_internal.h"
 
-int kgmodel_reg_read32(kgmodel *m, uint32_t off, uint32_t *val) {
-  if (!m || !val) return KGMODEL_EINVAL;
-  if ((off & 3) || off >= 4096) return KGMODEL_ERANGE;
-  kgmod_advance_to(m, m->now + m->cfg.reg_cycles);
+/* The register view at the current model time. */
+static int reg_sample(kgmodel *m, uint32_t off, uint32_t *val) {
   const kgmodel_config *c = &m->cfg;
   uint32_t v = 0;
   int err = 0;
@@ -64,6 +62,18 @@ int kgmodel_reg_read32(kgmodel *m, uint32_t off, uint32_t *val) {
   if (err) return KGMODEL_ESLVERR;
   *val = v;
   return KGMODEL_OK;
+}
+
+/* As kg_top's AXI4-Lite slave: the read data is the register one cycle into
+ * the access (the address handshake), the access ends reg_cycles later. */
+int kgmodel_reg_read32(kgmodel *m, uint32_t off, uint32_t *val) {
+  if (!m || !val) return KGMODEL_EINVAL;
+  if ((off & 3) || off >= 4096) return KGMODEL_ERANGE;
+  const uint64_t end = m->now + m->cfg.reg_cycles;
+  kgmod_advance_to(m, m->now + (m->cfg.reg_cycles ? 1u : 0u));
+  const int rc = reg_sample(m, off, val);
+  kgmod_advance_to(m, end);
+  return rc;
 }
 
 int kgmodel_reg_write32_strb(kgmodel *m, uint32_t off, uint32_t d, uint32_t strb) {

@@ -6,7 +6,7 @@
 
 #include "kgmodel_internal.h"
 
-#define SRST_CYCLES 4u     /* SOFT_RESET: abort, two reset cycles, done */
+#define SRST_CYCLES 5u     /* SOFT_RESET: abort, two reset cycles, done, IRQ_STATUS */
 #define DESC_BYTES (4u * KG_DESC_WORDS)
 
 static uint32_t done_irq(uint32_t e) {
@@ -183,8 +183,5 @@ void kgmod_engine_abort(kgmodel *m) {
   m->out_m = 0;
   m->done_t = m->now + SRST_CYCLES;
   /* A running VERIFY drains with the DMA and ends ERR_ABORTED with it. */
-  if (m->ver_busy) {
-    m->ver_stale = true;
-    if (m->ver_t > m->done_t) m->ver_t = m->done_t;
-  }
+  kgmod_verify_stop(m, SRST_CYCLES);
 }

@@ -210,8 +210,12 @@ void kgmod_vault_write(kgmodel *m, uint32_t off, uint32_t d, uint32_t wm, uint32
 void kgmod_verify_cmd(kgmodel *m, uint32_t *irq);
 /* A running VERIFY ends now. */
 void kgmod_verify_done(kgmodel *m);
-/* A running VERIFY ends now with ERR_ABORTED (LOAD_AES, ZEROIZE). */
-void kgmod_verify_abort(kgmodel *m, uint32_t *irq);
+/* A running VERIFY is stopped (its inputs written, LOAD_AES, ZEROIZE,
+ * SOFT_RESET): AUTH_OK and the derived keys clear now; it ends with
+ * ERR_ABORTED once the reads in flight have drained, at most `drain` cycles
+ * from now (KGMOD_VERIFY_DRAIN, or the soft reset's own end). */
+void kgmod_verify_stop(kgmodel *m, uint64_t drain);
+#define KGMOD_VERIFY_DRAIN(m) ((uint64_t)(m)->cfg.read_latency + 4u)
 /* Zero the derived keys and the authenticated record; clear AUTH_OK. */
 void kgmod_auth_clear(kgmodel *m);
 /* Layer admission after the descriptor checks (docs/spec.md 12): returns

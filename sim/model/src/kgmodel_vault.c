@@ -175,7 +175,7 @@ void kgmod_vault_write(kgmodel *m, uint32_t off, uint32_t d, uint32_t wm, uint32
   }
   if (auth_inval) {
     m->auth_ok = false;
-    if (ver_running) m->ver_stale = true;
+    if (ver_running) kgmod_verify_stop(m, KGMOD_VERIFY_DRAIN(m));
   }
   int chk_started = 0;
   if (kc_check && !chk_running && !ver_running) {
@@ -205,7 +205,7 @@ void kgmod_vault_write(kgmodel *m, uint32_t off, uint32_t d, uint32_t wm, uint32
     m->err = KG_ERR_ABORTED;
     irq |= KG_IRQ_STATUS_DONE_MASK;
   }
-  if (ver_running && chk_abort) kgmod_verify_abort(m, &irq);
+  if (ver_running && chk_abort) kgmod_verify_stop(m, KGMOD_VERIFY_DRAIN(m));
   if (chk_started) {
     m->chk_busy = true;
     m->chk_t = m->now + KCV_CYCLES;
