@@ -86,10 +86,12 @@ struct kg_model {
   kg_lplan *plan;            /* m.n_layers entries */
   kg_model_info info;
   int key_ok;
-  /* Device memory: the file's image [0, image_len) at base (parameters at
-   * base + params_offset, weights at base + weights_offset), then the
-   * descriptors and the activation buffers. */
-  uint64_t base, size;
+  /* Device memory: one region from `region` on, `size` bytes: the file's
+   * image [0, image_len) at base (parameters at base + params_offset,
+   * weights at base + weights_offset, which is 64-byte aligned like the
+   * weight tiles of every layer), then the descriptors and the activation
+   * buffers. */
+  uint64_t region, base, size;
   uint64_t image_len;
   uint32_t act_addr[2];
   uint64_t act_bytes;        /* each buffer */

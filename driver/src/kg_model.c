@@ -197,7 +197,12 @@ int kg_model_load_buffer(kg_dev *dev, const uint8_t *buf, size_t len, kg_model *
     desc_max += P->op == KGM_LAYER_CONV ? nb : 1u;
   }
   md->image_len = (uint64_t)m->weights_offset + m->wimg_len;
-  const uint64_t i_bytes = r64(md->image_len);
+  /* The image starts img_pad bytes into the (64-byte aligned) region so
+   * that its weight image is 64-byte aligned: a weight tile never straddles
+   * a burst boundary (the layout of version 1, where the weights had a
+   * region of their own). */
+  const uint64_t img_pad = (64u - m->weights_offset % 64u) % 64u;
+  const uint64_t i_bytes = r64(img_pad + md->image_len);
   const uint64_t d_bytes = r64(desc_max * 64u), a_bytes = r64(per_img * nb);
   const uint64_t total = i_bytes + d_bytes + 2u * a_bytes;
   if (total > dev->opts.dram_size || total > kg_dev_largest_free(dev)) {
@@ -243,10 +248,12 @@ int kg_model_load_buffer(kg_dev *dev, const uint8_t *buf, size_t len, kg_model *
                        (unsigned long long)total);
     goto fail;
   }
+  md->region = base;
+  base += img_pad;
   md->base = base;
   md->size = total;
   const uint64_t p_addr = base + m->params_offset, w_addr = base + m->weights_offset;
-  md->desc_addr = (uint32_t)(base + i_bytes);
+  md->desc_addr = (uint32_t)(md->region + i_bytes);
   md->act_addr[0] = (uint32_t)(md->desc_addr + d_bytes);
   md->act_addr[1] = (uint32_t)(md->act_addr[0] + a_bytes);
   md->act_bytes = a_bytes;
@@ -256,7 +263,7 @@ int kg_model_load_buffer(kg_dev *dev, const uint8_t *buf, size_t len, kg_model *
   }
   /* kgm_parse checked that the image lies inside buf. */
   if (dev->hal.mem_write(dev->hal.ctx, base, buf, (size_t)md->image_len) != 0) {
-    kg_dev_free_region(dev, base);
+    kg_dev_free_region(dev, md->region);
     if (dev->kcv_model == md) dev->kcv_model = NULL;
     rc = kg_dev_fail(dev, KG_E_DEVICE, "writing the model into device memory failed");
     goto fail;
@@ -265,7 +272,7 @@ int kg_model_load_buffer(kg_dev *dev, const uint8_t *buf, size_t len, kg_model *
   if (m->flags & KGM_FLAG_AUTH) {
     rc = kg_model_verify(md);
     if (rc != KG_OK) {
-      kg_dev_free_region(dev, base);
+      kg_dev_free_region(dev, md->region);
       goto fail;
     }
   }
@@ -328,7 +335,7 @@ void kg_model_free(kg_model *md) {
       (void)kg_fw_auth_clear(&dev->fw);
       dev->auth_model = NULL;
     }
-    kg_dev_free_region(dev, md->base);
+    kg_dev_free_region(dev, md->region);
     if (md->prev)
       md->prev->next = md->next;
     else
