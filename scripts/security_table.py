@@ -105,7 +105,7 @@ def model_rows(d, p):
 
 ML_ATTACKS = ("finetune", "fgsm", "pgd")
 SCHEME_NAMES = {"none": "unlocked int8 (no lock)", "sign-only": "sign-only", "deeplock": "Deep-Lock",
-                "ctr": "CTR", "deeplock+sign": "default (Deep-Lock + sign)", "ctr+sign": "CTR + sign"}
+                "ctr": "CTR", "deeplock+sign": "Deep-Lock + sign", "ctr+sign": "default (CTR + sign)"}
 
 
 def scheme_name(s):
