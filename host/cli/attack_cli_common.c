@@ -67,3 +67,19 @@ int cli_attack_accuracy(const kgm_model *m, const uint8_t *key_s, const kgml_dat
   free(out);
   return rc;
 }
+
+int cli_attack_victim_keys(const kg_keys *keys, uint32_t version, const uint8_t nonce[12],
+                           uint32_t bits, kg_model_keys *mk) {
+  memset(mk, 0, sizeof *mk);
+  mk->smask_len = (bits + 7u) / 8u;
+  if (keys->aes_len == 0) return version >= 2 ? KG_E_INVAL : KG_OK;
+  kg_aes_key dk;
+  if (kg_aes_key_init(&dk, keys->aes_key, keys->aes_len) != KG_AES_OK) return KG_E_INVAL;
+  int rc = KG_OK;
+  if (version >= 2)
+    rc = kg_model_keys_derive(&dk, nonce, bits, mk) == KG_AES_OK ? KG_OK : KG_E_INVAL;
+  else
+    mk->enc = dk;
+  kg_aes_key_wipe(&dk);
+  return rc;
+}

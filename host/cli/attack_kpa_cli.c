@@ -6,7 +6,6 @@
 #include "cli_kg.h"
 #include "cmd_attack.h"
 #include "kgmac/keyfile.h"
-#include "kg_auth.h"
 #include "kgml/kgq.h"
 
 static const char *const CMD = "attack padding-kpa";
@@ -82,22 +81,15 @@ static int score_padding(const kgm_model *m, const char *keys_path, uint64_t *ze
   uint32_t rows = 0, cols = 0;
   if (kg_cli_read_keys(CMD, keys_path, &keys, &rows, &cols) != KG_EXIT_OK) return KG_EXIT_FAIL;
   uint8_t *img = malloc(m->wimg_len ? m->wimg_len : 1), *mask = calloc(m->wimg_len + 1, 1);
-  kg_aes_key dk, wk;
   kg_model_keys mk;
-  memset(&mk, 0, sizeof mk);
-  memset(&dk, 0, sizeof dk);
-  memset(&wk, 0, sizeof wk);
-  int ok = img && mask;
-  if (ok && m->crypt != KGM_CRYPT_NONE) {
-    ok = kg_aes_key_init(&dk, keys.aes_key, keys.aes_len) == KG_AES_OK;
-    if (ok && m->version >= 2)
-      ok = kg_model_keys_derive(&dk, m->nonce, m->rows * m->cols, &mk) == KG_AES_OK;
-    if (ok) wk = m->version >= 2 ? mk.enc : dk;
-  }
+  int ok = img && mask &&
+           (m->crypt == KGM_CRYPT_NONE ||
+            cli_attack_victim_keys(&keys, m->version, m->nonce, m->rows * m->cols, &mk) == KG_OK);
+  if (m->crypt == KGM_CRYPT_NONE) memset(&mk, 0, sizeof mk);
   if (ok) {
     memcpy(img, m->wimg, m->wimg_len);
     ok = m->crypt == KGM_CRYPT_NONE ||
-         kg_crypt_decrypt((int)m->crypt, &wk, m->nonce, 0, img, m->wimg_len) == KG_AES_OK;
+         kg_crypt_decrypt((int)m->crypt, &mk.enc, m->nonce, 0, img, m->wimg_len) == KG_AES_OK;
   }
   if (ok) {
     *total = kga_padding_mask(m, mask);
@@ -106,8 +98,6 @@ static int score_padding(const kgm_model *m, const char *keys_path, uint64_t *ze
   } else {
     kg_err(CMD, "cannot decrypt the image with %s", keys_path);
   }
-  kg_aes_key_wipe(&dk);
-  kg_aes_key_wipe(&wk);
   kg_model_keys_wipe(&mk);
   kg_keys_wipe(&keys);
   free(img);

@@ -4,7 +4,6 @@
 #include <string.h>
 
 #include "cli_kg.h"
-#include "kg_auth.h"
 #include "kgmac/file_io.h"
 #include "cmd_attack.h"
 
@@ -144,16 +143,9 @@ out:
  * side from the key file and the model's nonce. */
 static int truth_key(const kg_keys *keys, int per_model, const uint8_t nonce[12], uint32_t bits,
                      uint8_t *out) {
-  memcpy(out, keys->sign_key, (bits + 7) / 8);
-  if (!per_model) return KG_OK;
-  kg_aes_key dk;
   kg_model_keys mk;
-  int rc = kg_aes_key_init(&dk, keys->aes_key, keys->aes_len) == KG_AES_OK &&
-                   kg_model_keys_derive(&dk, nonce, bits, &mk) == KG_AES_OK
-               ? KG_OK
-               : KG_E_INVAL;
+  const int rc = cli_attack_victim_keys(keys, per_model ? 2u : 1u, nonce, bits, &mk);
   if (rc == KG_OK) kg_model_sign_key(&mk, keys->sign_key, bits, out);
-  kg_aes_key_wipe(&dk);
   kg_model_keys_wipe(&mk);
   return rc;
 }

@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "cli.h"
+#include "kg_auth.h"
 #include "kgattack/attack.h"
 #include "kgml/idx.h"
 
@@ -36,6 +37,15 @@ typedef struct cli_attack_bar {
 } cli_attack_bar;
 void cli_attack_bar_init(cli_attack_bar *b);
 void cli_attack_bar_done(cli_attack_bar *b);
+
+/* Harness side only (scoring after an attack): the victim's keys for one
+ * model as the key owner derives them from his key file. Version >= 2: the
+ * model's keys (kg_model_keys_derive with its nonce, sign mask over bits =
+ * R*C). Version 1: the device keys themselves (enc = the AES key, no mac,
+ * an all-zero sign mask). KG_OK, or KG_E_INVAL on a key the file cannot
+ * hold. The caller wipes *mk (kg_model_keys_wipe). */
+int cli_attack_victim_keys(const kg_keys *keys, uint32_t version, const uint8_t nonce[12],
+                           uint32_t bits, kg_model_keys *mk);
 
 /* Parse 2*len hex digits; -1 on anything else. */
 int cli_attack_parse_hex(const char *s, uint8_t *out, size_t max, size_t *len);

@@ -24,7 +24,6 @@ using kgt::Layer;
 
 constexpr uint32_t kAllIrq = 0x3f;
 constexpr uint32_t kModelAddr = 0x200000;
-constexpr uint32_t kHeader = 128;
 constexpr uint64_t kVerifyBound = 400000;
 
 uint32_t be32(const uint8_t* p) {
