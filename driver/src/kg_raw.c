@@ -20,17 +20,17 @@ int kg_raw_reg_write(kg_dev *dev, uint32_t off, uint32_t val) {
 }
 
 static int in_dram(const kg_dev *dev, uint64_t addr, size_t n) {
-  return n > 0 && addr <= dev->opts.dram_size && n <= dev->opts.dram_size - addr;
+  return addr <= dev->opts.dram_size && n <= dev->opts.dram_size - addr;
 }
 
 int kg_raw_mem_write(kg_dev *dev, uint64_t addr, const void *src, size_t n) {
-  if (!dev || !src) return KG_E_INVAL;
+  if (!dev || !src || n == 0) return KG_E_INVAL;
   if (!in_dram(dev, addr, n)) return KG_E_DEVMEM;
   return dev->hal.mem_write(dev->hal.ctx, addr, src, n) == 0 ? KG_OK : KG_E_DEVICE;
 }
 
 int kg_raw_mem_read(kg_dev *dev, uint64_t addr, void *dst, size_t n) {
-  if (!dev || !dst) return KG_E_INVAL;
+  if (!dev || !dst || n == 0) return KG_E_INVAL;
   if (!in_dram(dev, addr, n)) return KG_E_DEVMEM;
   return dev->hal.mem_read(dev->hal.ctx, addr, dst, n) == 0 ? KG_OK : KG_E_DEVICE;
 }
